@@ -1,0 +1,10 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The package's root folder (where package.json lives), whether we run from
+ * dist/cli in a checkout or from an npx cache: compiled files sit at dist/cli/*.js.
+ */
+export function packageRoot(): string {
+  return join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+}

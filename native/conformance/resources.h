@@ -1,0 +1,27 @@
+// Engine objects that several conformance cases share, built on first use:
+// loading the model once per fixture directory instead of once per case.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "conformance/conformance.h"
+
+namespace sd {
+
+class Resources {
+ public:
+  Resources(const FixtureDir& fixtures, const ConformanceOptions& options);
+  ~Resources();
+
+  const FixtureDir& fixtures() const { return fixtures_; }
+  const ConformanceOptions& options() const { return options_; }
+  // The checkpoint path the options select (manifest files.checkpoint_* or a path).
+  std::string checkpoint_path() const;
+
+ private:
+  const FixtureDir& fixtures_;
+  const ConformanceOptions& options_;
+};
+
+}  // namespace sd

@@ -1,0 +1,99 @@
+// sd-driver: the engine without Node. GPU machines that check the CUDA
+// backend have CMake and a compiler but no Node.js, so everything a GPU check
+// needs is reachable from here.
+//
+//   sd-driver conformance DIR [--checkpoint ckpt|safetensors|PATH] [--backend cpu|cuda]
+//                             [--precision f32|f16|bf16] [--filter TEXT] [--debug] [--json FILE]
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "conformance/conformance.h"
+#include "core/error.h"
+
+namespace {
+
+int usage() {
+  std::fprintf(stderr,
+               "usage: sd-driver conformance DIR [--checkpoint ckpt|safetensors|PATH] [--backend cpu|cuda]\n"
+               "                 [--precision f32|f16|bf16] [--filter TEXT] [--debug] [--json FILE]\n");
+  return 2;
+}
+
+sd::Json result_json(const sd::CaseResult& r) {
+  sd::Json j = sd::Json::object();
+  j.set("name", sd::Json::string(r.name));
+  j.set("kind", sd::Json::string(r.kind));
+  j.set("status", sd::Json::string(r.status == sd::CaseResult::Status::Passed           ? "passed"
+                                   : r.status == sd::CaseResult::Status::NotImplemented ? "not_implemented"
+                                   : r.status == sd::CaseResult::Status::Error          ? "error"
+                                                                                         : "failed"));
+  j.set("message", sd::Json::string(r.message));
+  j.set("seconds", sd::Json::number(r.seconds));
+  sd::Json outputs = sd::Json::array();
+  for (const auto& o : r.outputs) {
+    sd::Json oj = sd::Json::object();
+    oj.set("output", sd::Json::string(o.output));
+    oj.set("max_abs", sd::Json::number(o.max_abs));
+    oj.set("rel_l2", sd::Json::number(o.rel_l2));
+    oj.set("mismatch_fraction", sd::Json::number(o.mismatch_fraction));
+    oj.set("passed", sd::Json::boolean(o.passed));
+    oj.set("note", sd::Json::string(o.note));
+    outputs.push(oj);
+  }
+  j.set("outputs", outputs);
+  return j;
+}
+
+int conformance(int argc, char** argv) {
+  if (argc < 1) return usage();
+  std::string dir = argv[0];
+  sd::ConformanceOptions options;
+  std::string json_path;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const auto value = [&]() -> std::string {
+      if (i + 1 >= argc) throw sd::Error(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--checkpoint") options.checkpoint = value();
+    else if (a == "--backend") options.backend = value();
+    else if (a == "--precision") options.precision = value();
+    else if (a == "--filter") options.filter = value();
+    else if (a == "--json") json_path = value();
+    else if (a == "--debug") options.check_debug = true;
+    else {
+      std::fprintf(stderr, "unknown option %s\n", a.c_str());
+      return usage();
+    }
+  }
+  int passed = 0, failed = 0;
+  const auto results = sd::run_conformance(dir, options, [&](const sd::CaseResult& r) {
+    std::printf("%s\n", sd::format_result_line(r).c_str());
+    std::fflush(stdout);
+    (r.status == sd::CaseResult::Status::Passed ? passed : failed)++;
+  });
+  std::printf("%d passed, %d failed\n", passed, failed);
+  if (!json_path.empty()) {
+    sd::Json all = sd::Json::array();
+    for (const auto& r : results) all.push(result_json(r));
+    std::ofstream(json_path) << all.dump() << "\n";
+  }
+  return failed == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return usage();
+  const std::string command = argv[1];
+  try {
+    if (command == "conformance") return conformance(argc - 2, argv + 2);
+    return usage();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+}
