@@ -1,8 +1,16 @@
-// Case runners, one per manifest "kind", each defined next to the code it tests.
+// Case runners, one per manifest "kind".
 #pragma once
 
 #include "conformance/conformance.h"
 #include "conformance/resources.h"
 
 namespace sd {
+
+// Networks (conformance/model_cases.cpp).
+void run_text_encoder_case(CaseContext& ctx);
+void run_text_encoder_chunked_case(CaseContext& ctx);
+void run_unet_case(CaseContext& ctx);
+void run_vae_decode_case(CaseContext& ctx);
+void run_vae_encode_case(CaseContext& ctx);
+
 }  // namespace sd

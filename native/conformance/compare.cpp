@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 #include <vector>
@@ -65,6 +66,7 @@ OutputCheck compare_tensors(const std::string& output, const Tensor& actual, con
   }
   if (const Json* exact = tolerance.find("exact"); exact && exact->is_bool() && exact->as_bool()) {
     c.passed = mismatches == 0;
+    c.ratio = c.passed ? 0 : INFINITY;
     c.note = c.passed ? "exact" : concat(mismatches, " of ", a.size(), " values differ");
     return c;
   }
@@ -72,6 +74,7 @@ OutputCheck compare_tensors(const std::string& output, const Tensor& actual, con
   if (const Json* frac = tolerance.find("max_mismatch_fraction")) {
     const double allowed_abs = tol_abs ? tol_abs->as_number() : 1;
     c.passed = max_abs <= allowed_abs && c.mismatch_fraction <= frac->as_number();
+    c.ratio = std::max(max_abs / allowed_abs, frac->as_number() > 0 ? c.mismatch_fraction / frac->as_number() : 0.0);
     c.note = concat("mismatch fraction ", c.mismatch_fraction, " (allowed ", frac->as_number(), ")");
     return c;
   }
@@ -79,6 +82,7 @@ OutputCheck compare_tensors(const std::string& output, const Tensor& actual, con
   const bool abs_ok = !tol_abs || max_abs <= tol_abs->as_number();
   const bool rel_ok = !tol_rel || c.rel_l2 <= tol_rel->as_number();
   c.passed = abs_ok && rel_ok && (tol_abs || tol_rel);
+  c.ratio = std::max(tol_abs ? max_abs / tol_abs->as_number() : 0.0, tol_rel ? c.rel_l2 / tol_rel->as_number() : 0.0);
   if (!tol_abs && !tol_rel) c.note = "no tolerance in the manifest";
   else if (!c.passed)
     c.note = concat("allowed max_abs ", tol_abs ? tol_abs->as_number() : INFINITY, ", rel_l2 ",

@@ -168,6 +168,7 @@ void CaseContext::check_param(const std::string& param_name, double actual) {
   c.rel_l2 = expected_value != 0 ? c.max_abs / std::fabs(expected_value) : c.max_abs;
   const double allowed = tol && tol->find("abs") ? tol->at("abs").as_number() : 0;
   c.passed = c.max_abs <= allowed;
+  c.ratio = allowed > 0 ? c.max_abs / allowed : (c.max_abs == 0 ? 0 : INFINITY);
   if (!c.passed) c.note = concat("got ", actual, ", expected ", expected_value, " within ", allowed);
   record(c);
 }
@@ -226,7 +227,7 @@ std::string format_result_line(const CaseResult& r) {
   // The output closest to (or furthest past) its bound speaks for the case.
   const OutputCheck* worst = nullptr;
   for (const auto& o : r.outputs) {
-    if (!worst || (!o.passed && worst->passed) || (o.passed == worst->passed && o.rel_l2 > worst->rel_l2)) worst = &o;
+    if (!worst || (!o.passed && worst->passed) || (o.passed == worst->passed && o.ratio > worst->ratio)) worst = &o;
   }
   char errors[96] = "";
   if (worst) std::snprintf(errors, sizeof errors, "max_abs=%.3g rel_l2=%.3g", worst->max_abs, worst->rel_l2);

@@ -21,6 +21,7 @@ struct OutputCheck {
   double rel_l2 = 0;
   double mismatch_fraction = 0;  // U8 pictures: share of values that differ at all
   bool passed = false;
+  double ratio = 0;  // error over allowed error (the largest of the bounds that apply); < 1 passes
   std::string note;  // which tolerance or alternate applied, or why it failed
 };
 

@@ -1,5 +1,7 @@
 #include "conformance/resources.h"
 
+#include "model/stable_diffusion.h"
+
 namespace sd {
 
 Resources::Resources(const FixtureDir& fixtures, const ConformanceOptions& options)
@@ -11,6 +13,24 @@ std::string Resources::checkpoint_path() const {
   if (options_.checkpoint == "ckpt") return fixtures_.file("checkpoint_ckpt");
   if (options_.checkpoint == "safetensors") return fixtures_.file("checkpoint_safetensors");
   return options_.checkpoint;
+}
+
+StableDiffusion& Resources::model() {
+  if (!model_) {
+    EngineOptions engine;
+    engine.backend = options_.backend;
+    engine.weight_dtype = parse_weight_dtype(options_.precision);
+    // The manifest carries the model's config (= config.json): use it, so the
+    // runner works on fixture sets whose checkpoints lack metadata.
+    const Json* config_json = fixtures_.manifest().find("config");
+    if (config_json && config_json->is_object()) {
+      const ModelConfig config = ModelConfig::from_json(*config_json);
+      model_ = std::make_unique<StableDiffusion>(checkpoint_path(), engine, &config);
+    } else {
+      model_ = std::make_unique<StableDiffusion>(checkpoint_path(), engine);
+    }
+  }
+  return *model_;
 }
 
 }  // namespace sd

@@ -9,6 +9,8 @@
 
 namespace sd {
 
+class StableDiffusion;
+
 class Resources {
  public:
   Resources(const FixtureDir& fixtures, const ConformanceOptions& options);
@@ -18,10 +20,13 @@ class Resources {
   const ConformanceOptions& options() const { return options_; }
   // The checkpoint path the options select (manifest files.checkpoint_* or a path).
   std::string checkpoint_path() const;
+  // The model of the fixture set, loaded once with the options' backend and precision.
+  StableDiffusion& model();
 
  private:
   const FixtureDir& fixtures_;
   const ConformanceOptions& options_;
+  std::unique_ptr<StableDiffusion> model_;
 };
 
 }  // namespace sd

@@ -8,6 +8,11 @@ namespace sd {
 
 const CaseRunner* find_case_runner(const std::string& kind) {
   static const std::map<std::string, CaseRunner> runners = {
+      {"text_encoder", run_text_encoder_case},
+      {"text_encoder_chunked", run_text_encoder_chunked_case},
+      {"unet", run_unet_case},
+      {"vae_decode", run_vae_decode_case},
+      {"vae_encode", run_vae_encode_case},
   };
   const auto it = runners.find(kind);
   return it == runners.end() ? nullptr : &it->second;

@@ -1,0 +1,89 @@
+// The compute backend interface. Models (CLIP, UNet, VAE) are written once
+// against it; the CPU backend always builds, the CUDA backend when nvcc does.
+// Activations are backend tensors (F32 host memory on the CPU); images are NHWC
+// [batch, height, width, channels]; token sequences [batch, tokens, channels].
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/tensor.h"
+#include "ops/cpu/gemm.h"
+
+namespace sd {
+
+enum class WeightKind {
+  Vector,  // biases, norm scales: kept as F32
+  Matrix,  // Linear [out, in]
+  Conv,    // Conv2d [out, in, kh, kw]
+  Table,   // embeddings [rows, width], read by row
+};
+
+// A weight in the form one backend computes with.
+struct DeviceWeight {
+  std::string name;
+  Shape shape;  // as in the checkpoint
+  WeightKind kind = WeightKind::Vector;
+  Tensor tensor;        // Vector/Table (and CUDA matrices): on the backend's device
+  PackedWeight packed;  // CPU Matrix/Conv: GEMM panels
+  size_t bytes() const { return (tensor.defined() ? tensor.nbytes() : 0) + packed.bytes(); }
+};
+
+struct Conv2dParams {
+  int stride = 1;
+  int pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  static Conv2dParams same(int kernel) {
+    const int p = kernel / 2;
+    return {1, p, p, p, p};
+  }
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual const char* name() const = 0;
+  virtual Device device() const = 0;
+
+  // Turns a host weight (storage dtype) into this backend's form.
+  virtual DeviceWeight prepare_weight(const std::string& name, const Tensor& host, WeightKind kind,
+                                      DType storage) = 0;
+
+  virtual Tensor upload(const Tensor& host) = 0;  // host F32 -> activation
+  virtual Tensor download(const Tensor& t) = 0;   // activation -> host F32
+  virtual Tensor empty(const Shape& shape) = 0;
+
+  // y[..., N] = x[..., K] W^T (+ bias) (+ residual, same shape as y)
+  virtual Tensor linear(const Tensor& x, const DeviceWeight& w, const DeviceWeight* bias,
+                        const Tensor* residual = nullptr) = 0;
+  // x [B, H, W, Cin] -> [B, OH, OW, Cout] (+ residual)
+  virtual Tensor conv2d(const Tensor& x, const DeviceWeight& w, const DeviceWeight* bias, const Conv2dParams& p,
+                        const Tensor* residual = nullptr) = 0;
+  // x [B, ..., C]; statistics per (batch, group) over everything but the batch.
+  virtual Tensor group_norm(const Tensor& x, int groups, const DeviceWeight& gamma, const DeviceWeight& beta,
+                            float eps, bool silu) = 0;
+  virtual Tensor layer_norm(const Tensor& x, const DeviceWeight& gamma, const DeviceWeight& beta, float eps) = 0;
+  // q [B, Nq, H*D], k/v [B, Nk, H*D] -> [B, Nq, H*D]
+  virtual Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, int heads, float scale,
+                           bool causal) = 0;
+
+  virtual Tensor silu(const Tensor& x) = 0;
+  virtual Tensor gelu(const Tensor& x) = 0;
+  virtual Tensor quick_gelu(const Tensor& x) = 0;
+  virtual Tensor geglu(const Tensor& x) = 0;  // [..., 2F] -> [..., F]
+  virtual Tensor add(const Tensor& a, const Tensor& b) = 0;
+  // x [B, ..., C] += v [B, C]
+  virtual void add_channel_vector(Tensor& x, const Tensor& v) = 0;
+  virtual Tensor upsample_nearest2x(const Tensor& x) = 0;  // [B, H, W, C] -> [B, 2H, 2W, C]
+  virtual Tensor concat_channels(const Tensor& a, const Tensor& b) = 0;
+  // ids: host I32 [B, T] -> rows of the table [B, T, width]
+  virtual Tensor embedding(const Tensor& ids, const DeviceWeight& table) = 0;
+  virtual Tensor nchw_to_nhwc(const Tensor& x) = 0;  // [B, C, H, W] -> [B, H, W, C]
+  virtual Tensor nhwc_to_nchw(const Tensor& x) = 0;
+};
+
+std::unique_ptr<Backend> make_cpu_backend();
+// Throws sd::Error saying why when CUDA is not built in or no device is usable.
+std::unique_ptr<Backend> make_cuda_backend(int device_index);
+bool cuda_available(std::string* why_not);
+
+}  // namespace sd

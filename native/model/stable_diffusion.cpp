@@ -1,0 +1,40 @@
+#include "model/stable_diffusion.h"
+
+#include "core/thread_pool.h"
+#include "io/checkpoint.h"
+#include "model/unet.h"
+#include "model/vae.h"
+
+namespace sd {
+
+DType parse_weight_dtype(const std::string& name) {
+  if (name == "f32" || name == "fp32" || name == "float32") return DType::F32;
+  if (name == "f16" || name == "fp16" || name == "float16" || name == "half") return DType::F16;
+  if (name == "bf16" || name == "bfloat16") return DType::BF16;
+  fail("unknown weight precision \"", name, "\" (use f32, f16 or bf16)");
+}
+
+StableDiffusion::StableDiffusion(const std::string& checkpoint_path, const EngineOptions& options,
+                                 const ModelConfig* config, const std::function<void(const LoadProgress&)>& progress)
+    : options_(options) {
+  if (options_.threads > 0 && options_.threads != compute_pool().size()) set_compute_threads(options_.threads);
+  std::unique_ptr<Checkpoint> ckpt = open_checkpoint(checkpoint_path);
+  config_ = config ? *config : detect_model_config(*ckpt);
+  if (options_.backend == "cpu") {
+    backend_ = make_cpu_backend();
+  } else if (options_.backend == "cuda") {
+    backend_ = make_cuda_backend(0);
+  } else {
+    fail("unknown backend \"", options_.backend, "\" (use cpu or cuda)");
+  }
+  WeightStore store = WeightStore::load(*ckpt, options_.weight_dtype, {kUNetPrefix, kVAEPrefix, kCLIPPrefix}, progress);
+  ckpt.reset();
+  residency_ = make_all_resident(*backend_, std::move(store), options_.weight_dtype);
+  clip_ = std::make_unique<CLIPTextModel>(config_.clip, *backend_, *residency_);
+  unet_ = std::make_unique<UNetModel>(config_.unet, *backend_, *residency_);
+  vae_ = std::make_unique<VAEModel>(config_.vae, *backend_, *residency_);
+}
+
+StableDiffusion::~StableDiffusion() = default;
+
+}  // namespace sd

@@ -1,0 +1,121 @@
+#include "model/vae.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace sd {
+
+namespace {
+constexpr int kGroups = 32;
+constexpr float kNormEps = 1e-6f;
+const std::string kDecoder = std::string(kVAEPrefix) + "decoder.";
+const std::string kEncoder = std::string(kVAEPrefix) + "encoder.";
+}  // namespace
+
+VAEModel::VAEModel(const VAEConfig& config, Backend& backend, WeightResidency& weights)
+    : config_(config), backend_(backend), residency_(weights) {}
+
+void VAEModel::checkpoint_between_blocks() {
+  if (between_blocks) between_blocks();
+}
+
+Tensor VAEModel::resnet_block(const Weights& w, const Tensor& x) {
+  checkpoint_between_blocks();
+  Tensor h = backend_.group_norm(x, kGroups, w("norm1.weight"), w("norm1.bias"), kNormEps, true);
+  h = backend_.conv2d(h, w("conv1.weight"), &w("conv1.bias"), Conv2dParams::same(3));
+  h = backend_.group_norm(h, kGroups, w("norm2.weight"), w("norm2.bias"), kNormEps, true);
+  Tensor skip = x;
+  if (const DeviceWeight* s = w.optional("nin_shortcut.weight"))
+    skip = backend_.conv2d(x, *s, &w("nin_shortcut.bias"), Conv2dParams::same(1));
+  return backend_.conv2d(h, w("conv2.weight"), &w("conv2.bias"), Conv2dParams::same(3), &skip);
+}
+
+Tensor VAEModel::attention_block(const Weights& w, const Tensor& x) {
+  // Single-head attention over the h*w pixels, q/k/v/proj_out as 1x1 convs.
+  checkpoint_between_blocks();
+  const int64_t b = x.dim(0), hh = x.dim(1), ww = x.dim(2), c = x.dim(3);
+  const Tensor h = backend_.group_norm(x, kGroups, w("norm.weight"), w("norm.bias"), kNormEps, false);
+  const Tensor q = backend_.conv2d(h, w("q.weight"), &w("q.bias"), Conv2dParams::same(1)).reshape({b, hh * ww, c});
+  const Tensor k = backend_.conv2d(h, w("k.weight"), &w("k.bias"), Conv2dParams::same(1)).reshape({b, hh * ww, c});
+  const Tensor v = backend_.conv2d(h, w("v.weight"), &w("v.bias"), Conv2dParams::same(1)).reshape({b, hh * ww, c});
+  const Tensor a = backend_.attention(q, k, v, 1, 1.0f / std::sqrt(static_cast<float>(c)), false).reshape({b, hh, ww, c});
+  return backend_.conv2d(a, w("proj_out.weight"), &w("proj_out.bias"), Conv2dParams::same(1), &x);
+}
+
+Tensor VAEModel::decode(const Tensor& z) {
+  SD_CHECK(z.ndim() == 4 && z.dim(1) == config_.embed_dim, "VAE decode: latent must be [B, ", config_.embed_dim,
+           ", h, w], got ", z.describe());
+  ScopeGuard scope(residency_, kVAEPrefix);
+  const Weights root(residency_, kVAEPrefix);
+  const Weights dec(residency_, kDecoder);
+  const int levels = static_cast<int>(config_.ch_mult.size());
+  Tensor h = backend_.nchw_to_nhwc(backend_.upload(z));
+  h = backend_.conv2d(h, root("post_quant_conv.weight"), &root("post_quant_conv.bias"), Conv2dParams::same(1));
+  h = backend_.conv2d(h, dec("conv_in.weight"), &dec("conv_in.bias"), Conv2dParams::same(3));
+  h = resnet_block(dec.sub("mid.block_1."), h);
+  h = attention_block(dec.sub("mid.attn_1."), h);
+  h = resnet_block(dec.sub("mid.block_2."), h);
+  for (int i = levels - 1; i >= 0; --i) {
+    for (int j = 0; j <= config_.num_res_blocks; ++j) {
+      h = resnet_block(dec.sub(concat("up.", i, ".block.", j, ".")), h);
+      if (dec.has(concat("up.", i, ".attn.", j, ".norm.weight"))) h = attention_block(dec.sub(concat("up.", i, ".attn.", j, ".")), h);
+    }
+    if (i > 0) {
+      checkpoint_between_blocks();
+      h = backend_.upsample_nearest2x(h);
+      h = backend_.conv2d(h, dec(concat("up.", i, ".upsample.conv.weight")), &dec(concat("up.", i, ".upsample.conv.bias")),
+                          Conv2dParams::same(3));
+    }
+  }
+  h = backend_.group_norm(h, kGroups, dec("norm_out.weight"), dec("norm_out.bias"), kNormEps, true);
+  h = backend_.conv2d(h, dec("conv_out.weight"), &dec("conv_out.bias"), Conv2dParams::same(3));
+  return backend_.download(backend_.nhwc_to_nchw(h));
+}
+
+VAEMoments VAEModel::encode(const Tensor& image) {
+  SD_CHECK(image.ndim() == 4 && image.dim(1) == config_.in_channels, "VAE encode: image must be [B, ",
+           config_.in_channels, ", H, W], got ", image.describe());
+  const int levels = static_cast<int>(config_.ch_mult.size());
+  const int64_t multiple = int64_t{1} << (levels - 1);
+  SD_CHECK(image.dim(2) % multiple == 0 && image.dim(3) % multiple == 0, "VAE encode: image size must be a multiple of ",
+           multiple);
+  ScopeGuard scope(residency_, kVAEPrefix);
+  const Weights root(residency_, kVAEPrefix);
+  const Weights enc(residency_, kEncoder);
+  Tensor h = backend_.nchw_to_nhwc(backend_.upload(image));
+  h = backend_.conv2d(h, enc("conv_in.weight"), &enc("conv_in.bias"), Conv2dParams::same(3));
+  for (int i = 0; i < levels; ++i) {
+    for (int j = 0; j < config_.num_res_blocks; ++j) {
+      h = resnet_block(enc.sub(concat("down.", i, ".block.", j, ".")), h);
+      if (enc.has(concat("down.", i, ".attn.", j, ".norm.weight"))) h = attention_block(enc.sub(concat("down.", i, ".attn.", j, ".")), h);
+    }
+    if (i + 1 < levels) {
+      // CompVis Downsample: pad right and bottom by one, then a stride-2 3x3 conv without padding.
+      checkpoint_between_blocks();
+      h = backend_.conv2d(h, enc(concat("down.", i, ".downsample.conv.weight")),
+                          &enc(concat("down.", i, ".downsample.conv.bias")), Conv2dParams{2, 0, 0, 1, 1});
+    }
+  }
+  h = resnet_block(enc.sub("mid.block_1."), h);
+  h = attention_block(enc.sub("mid.attn_1."), h);
+  h = resnet_block(enc.sub("mid.block_2."), h);
+  h = backend_.group_norm(h, kGroups, enc("norm_out.weight"), enc("norm_out.bias"), kNormEps, true);
+  h = backend_.conv2d(h, enc("conv_out.weight"), &enc("conv_out.bias"), Conv2dParams::same(3));
+  h = backend_.conv2d(h, root("quant_conv.weight"), &root("quant_conv.bias"), Conv2dParams::same(1));
+  const Tensor moments = backend_.download(backend_.nhwc_to_nchw(h));  // [B, 2z, h, w]
+  const int64_t b = moments.dim(0), zc = moments.dim(1) / 2, hw = moments.dim(2) * moments.dim(3);
+  VAEMoments out;
+  out.mean = Tensor::host({b, zc, moments.dim(2), moments.dim(3)});
+  out.logvar = Tensor::host({b, zc, moments.dim(2), moments.dim(3)});
+  const float* m = moments.data<float>();
+  for (int64_t n = 0; n < b; ++n) {
+    std::memcpy(out.mean.data<float>() + n * zc * hw, m + n * 2 * zc * hw, static_cast<size_t>(zc * hw) * 4);
+    const float* lv = m + (n * 2 + 1) * zc * hw;
+    float* dst = out.logvar.data<float>() + n * zc * hw;
+    for (int64_t i = 0; i < zc * hw; ++i) dst[i] = std::min(20.0f, std::max(-30.0f, lv[i]));
+  }
+  return out;
+}
+
+}  // namespace sd

@@ -1,0 +1,110 @@
+#include <algorithm>
+#include <cstring>
+
+#include "core/thread_pool.h"
+#include "ops/cpu/cpu_ops.h"
+#include "ops/cpu/vec_math.h"
+
+namespace sd {
+namespace cpu {
+
+namespace {
+// Elementwise work is memory-bound; split only when there is enough of it.
+constexpr int64_t kGrain = 1 << 15;
+
+template <typename F>
+void map(const float* x, float* y, int64_t n, F f) {
+  compute_pool().parallel_for(
+      n,
+      [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) y[i] = f(x[i]);
+      },
+      kGrain);
+}
+}  // namespace
+
+void silu(const float* x, float* y, int64_t n) { map(x, y, n, [](float v) { return sd::silu(v); }); }
+void gelu(const float* x, float* y, int64_t n) { map(x, y, n, [](float v) { return gelu_erf(v); }); }
+void quick_gelu(const float* x, float* y, int64_t n) { map(x, y, n, [](float v) { return sd::quick_gelu(v); }); }
+
+void geglu(const float* x, float* y, int64_t rows, int64_t f) {
+  compute_pool().parallel_for(
+      rows,
+      [&](int64_t b, int64_t e) {
+        for (int64_t r = b; r < e; ++r) {
+          const float* a = x + r * 2 * f;
+          const float* gate = a + f;
+          float* out = y + r * f;
+          for (int64_t i = 0; i < f; ++i) out[i] = a[i] * gelu_erf(gate[i]);
+        }
+      },
+      std::max<int64_t>(1, kGrain / std::max<int64_t>(f, 1)));
+}
+
+void add(const float* a, const float* b, float* y, int64_t n) {
+  compute_pool().parallel_for(
+      n,
+      [&](int64_t s, int64_t e) {
+        for (int64_t i = s; i < e; ++i) y[i] = a[i] + b[i];
+      },
+      kGrain);
+}
+
+void add_channel_vector(float* x, const float* v, int64_t batch, int64_t pixels, int64_t channels) {
+  for (int64_t n = 0; n < batch; ++n) {
+    const float* vn = v + n * channels;
+    float* xn = x + n * pixels * channels;
+    compute_pool().parallel_for(
+        pixels,
+        [&](int64_t b, int64_t e) {
+          for (int64_t p = b; p < e; ++p) {
+            float* row = xn + p * channels;
+            for (int64_t c = 0; c < channels; ++c) row[c] += vn[c];
+          }
+        },
+        std::max<int64_t>(1, kGrain / std::max<int64_t>(channels, 1)));
+  }
+}
+
+void nchw_to_nhwc(const float* x, float* y, int64_t batch, int64_t channels, int64_t pixels) {
+  for (int64_t n = 0; n < batch; ++n)
+    for (int64_t c = 0; c < channels; ++c)
+      for (int64_t p = 0; p < pixels; ++p) y[(n * pixels + p) * channels + c] = x[(n * channels + c) * pixels + p];
+}
+
+void nhwc_to_nchw(const float* x, float* y, int64_t batch, int64_t pixels, int64_t channels) {
+  for (int64_t n = 0; n < batch; ++n)
+    for (int64_t p = 0; p < pixels; ++p)
+      for (int64_t c = 0; c < channels; ++c) y[(n * channels + c) * pixels + p] = x[(n * pixels + p) * channels + c];
+}
+
+void upsample_nearest2x(const float* x, float* y, int64_t batch, int64_t h, int64_t w, int64_t c) {
+  const size_t row_bytes = static_cast<size_t>(c) * 4;
+  compute_pool().parallel_for(batch * h, [&](int64_t b, int64_t e) {
+    for (int64_t nr = b; nr < e; ++nr) {
+      const int64_t n = nr / h, iy = nr % h;
+      const float* src = x + (n * h + iy) * w * c;
+      float* d0 = y + ((n * 2 * h + 2 * iy) * 2 * w) * c;
+      for (int64_t ix = 0; ix < w; ++ix) {
+        std::memcpy(d0 + (2 * ix) * c, src + ix * c, row_bytes);
+        std::memcpy(d0 + (2 * ix + 1) * c, src + ix * c, row_bytes);
+      }
+      std::memcpy(d0 + 2 * w * c, d0, row_bytes * static_cast<size_t>(2 * w));
+    }
+  });
+}
+
+void concat_channels(const float* a, int64_t ca, const float* b, int64_t cb, float* y, int64_t rows) {
+  compute_pool().parallel_for(
+      rows,
+      [&](int64_t s, int64_t e) {
+        for (int64_t r = s; r < e; ++r) {
+          std::memcpy(y + r * (ca + cb), a + r * ca, static_cast<size_t>(ca) * 4);
+          std::memcpy(y + r * (ca + cb) + ca, b + r * cb, static_cast<size_t>(cb) * 4);
+        }
+      },
+      256);
+}
+
+}  // namespace cpu
+}  // namespace sd

@@ -1,0 +1,180 @@
+// The blocked GEMM driver (BLIS-style): per task, a block of up to kMC rows of
+// A is packed kc columns at a time into micro-panels, then swept against the
+// weight panels, whose kc x NR slice stays in L1 across the row micro-panels.
+#include "ops/cpu/gemm.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "core/thread_pool.h"
+#include "ops/cpu/gemm_kernels.h"
+
+namespace sd {
+
+namespace {
+
+constexpr int64_t kKC = 256;
+constexpr int kMicroPanelsPerBlock = 8;
+
+// A as dense rows.
+struct DenseRows {
+  const float* a;
+  int64_t lda;
+  // Pointer to A[m][k] and how many values from there are contiguous (0 = zeros for `run` values).
+  inline const float* segment(int64_t m, int64_t k, int64_t k_end, int64_t* run) const {
+    *run = k_end - k;
+    return a + m * lda + k;
+  }
+};
+
+// A as the implicit im2col of an NHWC image: row m = output pixel, k = tap * Cin + ci.
+struct ConvRows {
+  const float* input;
+  ConvGeometry g;
+  int kw;
+  inline const float* segment(int64_t m, int64_t k, int64_t k_end, int64_t* run) const {
+    const int64_t tap = k / g.in_c, ci = k % g.in_c;
+    *run = std::min(g.in_c - ci, k_end - k);
+    const int64_t ox = m % g.out_w;
+    const int64_t rest = m / g.out_w;
+    const int64_t oy = rest % g.out_h, n = rest / g.out_h;
+    const int64_t iy = oy * g.stride - g.pad_top + tap / kw;
+    const int64_t ix = ox * g.stride - g.pad_left + tap % kw;
+    if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) return nullptr;
+    return input + ((n * g.in_h + iy) * g.in_w + ix) * g.in_c + ci;
+  }
+};
+
+// Packs rows [m0, m0 + rows) x cols [k0, k0 + kc) into micro-panels [rows/mr][kc][mr].
+template <typename Rows>
+void pack_a(const Rows& src, int64_t m0, int64_t rows, int64_t k0, int64_t kc, int mr, float* ap) {
+  const int64_t panels = (rows + mr - 1) / mr;
+  for (int64_t p = 0; p < panels; ++p) {
+    float* dst = ap + p * kc * mr;
+    for (int r = 0; r < mr; ++r) {
+      const int64_t m = m0 + p * mr + r;
+      if (p * mr + r >= rows) {
+        for (int64_t k = 0; k < kc; ++k) dst[k * mr + r] = 0.0f;
+        continue;
+      }
+      int64_t k = 0;
+      while (k < kc) {
+        int64_t run;
+        const float* s = src.segment(m, k0 + k, k0 + kc, &run);
+        if (s) {
+          for (int64_t i = 0; i < run; ++i) dst[(k + i) * mr + r] = s[i];
+        } else {
+          for (int64_t i = 0; i < run; ++i) dst[(k + i) * mr + r] = 0.0f;
+        }
+        k += run;
+      }
+    }
+  }
+}
+
+inline void call_kernel(const GemmMicroKernel& kern, DType t, int64_t kc, const float* ap, const void* bp, float* c,
+                        int64_t ldc, bool acc) {
+  switch (t) {
+    case DType::F32: kern.f32(kc, ap, static_cast<const float*>(bp), c, ldc, acc); break;
+    case DType::F16: kern.f16(kc, ap, static_cast<const uint16_t*>(bp), c, ldc, acc); break;
+    default: kern.bf16(kc, ap, static_cast<const uint16_t*>(bp), c, ldc, acc); break;
+  }
+}
+
+std::vector<float>& thread_scratch(size_t n) {
+  thread_local std::vector<float> buf;
+  if (buf.size() < n) buf.resize(n);
+  return buf;
+}
+
+template <typename Rows>
+void run_gemm(const Rows& src, int64_t M, const PackedWeight& b, float* c, int64_t ldc, const GemmEpilogue& epi,
+              bool parallel) {
+  const GemmMicroKernel& kern = active_gemm_kernel();
+  SD_CHECK(b.nr == kern.nr, "weight was packed for another kernel");
+  if (M == 0 || b.N == 0) return;
+  const int mr = kern.mr, nr = kern.nr;
+  const int64_t K = b.K, N = b.N;
+  const int64_t n_panels = (N + nr - 1) / nr;
+  const int64_t mc = static_cast<int64_t>(mr) * kMicroPanelsPerBlock;
+  const int64_t m_blocks = (M + mc - 1) / mc;
+  ThreadPool& pool = compute_pool();
+  const int64_t threads = parallel ? pool.size() : 1;
+  // Enough tasks to balance the threads; split N only when M alone can't.
+  int64_t n_chunks = 1;
+  if (m_blocks < 2 * threads) n_chunks = std::min<int64_t>(n_panels, (2 * threads + m_blocks - 1) / m_blocks);
+  const int64_t kc_max = K <= kKC + kKC / 2 ? K : kKC;
+  const size_t esize = dtype_size(b.dtype);
+  const uint8_t* panels = static_cast<const uint8_t*>(b.panels.raw());
+
+  auto task = [&](int64_t t) {
+    const int64_t mb = t / n_chunks, nc = t % n_chunks;
+    const int64_t m0 = mb * mc, rows = std::min(mc, M - m0);
+    const int64_t p0 = n_panels * nc / n_chunks, p1 = n_panels * (nc + 1) / n_chunks;
+    if (p0 >= p1) return;
+    const int64_t micro = (rows + mr - 1) / mr;
+    std::vector<float>& scratch = thread_scratch(static_cast<size_t>(micro * mr * kc_max + mr * nr));
+    float* ap = scratch.data();
+    float* tile = ap + micro * mr * kc_max;
+    for (int64_t pc = 0; pc < K; pc += kc_max) {
+      const int64_t kc = std::min(kc_max, K - pc);
+      pack_a(src, m0, rows, pc, kc, mr, ap);
+      const bool acc = pc > 0;
+      for (int64_t jp = p0; jp < p1; ++jp) {
+        const void* bp = panels + static_cast<size_t>((jp * K + pc) * nr) * esize;
+        const int64_t n0 = jp * nr, cols = std::min<int64_t>(nr, N - n0);
+        for (int64_t ir = 0; ir < micro; ++ir) {
+          const int64_t r0 = m0 + ir * mr, nrows = std::min<int64_t>(mr, M - r0);
+          float* cp = c + r0 * ldc + n0;
+          const float* a_panel = ap + ir * kc * mr;
+          if (nrows == mr && cols == nr) {
+            call_kernel(kern, b.dtype, kc, a_panel, bp, cp, ldc, acc);
+            continue;
+          }
+          if (acc) {
+            for (int64_t r = 0; r < nrows; ++r) std::memcpy(tile + r * nr, cp + r * ldc, static_cast<size_t>(cols) * 4);
+          }
+          call_kernel(kern, b.dtype, kc, a_panel, bp, tile, nr, acc);
+          for (int64_t r = 0; r < nrows; ++r) std::memcpy(cp + r * ldc, tile + r * nr, static_cast<size_t>(cols) * 4);
+        }
+      }
+    }
+    if (epi.bias || epi.residual) {
+      const int64_t n_begin = p0 * nr, n_end = std::min(N, p1 * nr);
+      for (int64_t m = m0; m < m0 + rows; ++m) {
+        float* row = c + m * ldc;
+        if (epi.bias)
+          for (int64_t n = n_begin; n < n_end; ++n) row[n] += epi.bias[n];
+        if (epi.residual) {
+          const float* res = epi.residual + m * epi.ldr;
+          for (int64_t n = n_begin; n < n_end; ++n) row[n] += res[n];
+        }
+      }
+    }
+  };
+  const int64_t tasks = m_blocks * n_chunks;
+  if (threads == 1) {
+    for (int64_t t = 0; t < tasks; ++t) task(t);
+  } else {
+    pool.run(tasks, task);
+  }
+}
+
+}  // namespace
+
+void gemm_dense(const float* a, int64_t lda, int64_t M, const PackedWeight& b, float* c, int64_t ldc,
+                const GemmEpilogue& epi, bool parallel) {
+  run_gemm(DenseRows{a, lda}, M, b, c, ldc, epi, parallel);
+}
+
+void gemm_conv(const float* input, const ConvGeometry& g, const PackedWeight& b, float* c, const GemmEpilogue& epi) {
+  SD_CHECK(b.cin == g.in_c, "conv weight expects ", b.cin, " input channels, the image has ", g.in_c);
+  const int64_t M = g.batch * g.out_h * g.out_w;
+  run_gemm(ConvRows{input, g, b.kw}, M, b, c, b.N, epi, true);
+}
+
+const char* gemm_kernel_name() { return active_gemm_kernel().name; }
+int gemm_panel_width() { return active_gemm_kernel().nr; }
+
+}  // namespace sd

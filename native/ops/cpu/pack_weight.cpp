@@ -1,0 +1,101 @@
+// Packing weights into micro-kernel panels, once, at load time.
+#include <cstring>
+#include <vector>
+
+#include "core/half.h"
+#include "ops/cpu/gemm.h"
+#include "ops/cpu/gemm_kernels.h"
+
+namespace sd {
+
+namespace {
+
+// Writes one float as the panel's storage type.
+inline void store_as(DType t, void* base, int64_t index, float v) {
+  switch (t) {
+    case DType::F32: static_cast<float*>(base)[index] = v; break;
+    case DType::F16: static_cast<uint16_t*>(base)[index] = float_to_half(v); break;
+    case DType::BF16: static_cast<uint16_t*>(base)[index] = float_to_bf16(v); break;
+    default: fail("weights are stored as F32, F16 or BF16");
+  }
+}
+
+PackedWeight make_panels(int64_t K, int64_t N, DType storage) {
+  SD_CHECK(storage == DType::F32 || storage == DType::F16 || storage == DType::BF16,
+           "weights are stored as F32, F16 or BF16, not ", dtype_name(storage));
+  PackedWeight p;
+  p.K = K;
+  p.N = N;
+  p.nr = active_gemm_kernel().nr;
+  p.dtype = storage;
+  const int64_t panels = (N + p.nr - 1) / p.nr;
+  p.panels = Tensor::host_zeros({panels, K, p.nr}, storage);
+  return p;
+}
+
+// Row n of the source weight as floats (K values in the source's own order).
+void source_row(const Tensor& w, int64_t n, int64_t K, std::vector<float>& out) {
+  out.resize(static_cast<size_t>(K));
+  const uint8_t* base = static_cast<const uint8_t*>(w.raw()) + static_cast<size_t>(n * K) * dtype_size(w.dtype());
+  convert_to_f32(w.dtype(), base, out.data(), static_cast<size_t>(K));
+}
+
+}  // namespace
+
+PackedWeight pack_linear_weight(const Tensor& w, DType storage) {
+  SD_CHECK(w.ndim() == 2, "linear weight must be [out, in], got ", w.describe());
+  const int64_t N = w.dim(0), K = w.dim(1);
+  PackedWeight p = make_panels(K, N, storage);
+  std::vector<float> row;
+  for (int64_t n = 0; n < N; ++n) {
+    source_row(w, n, K, row);
+    const int64_t jp = n / p.nr, j = n % p.nr;
+    for (int64_t k = 0; k < K; ++k) store_as(storage, p.panels.raw(), (jp * K + k) * p.nr + j, row[static_cast<size_t>(k)]);
+  }
+  return p;
+}
+
+PackedWeight pack_conv_weight(const Tensor& w, DType storage) {
+  SD_CHECK(w.ndim() == 4, "conv weight must be [out, in, kh, kw], got ", w.describe());
+  const int64_t N = w.dim(0), cin = w.dim(1), kh = w.dim(2), kw = w.dim(3);
+  const int64_t taps = kh * kw, K = cin * taps;
+  PackedWeight p = make_panels(K, N, storage);
+  p.kh = static_cast<int>(kh);
+  p.kw = static_cast<int>(kw);
+  p.cin = static_cast<int>(cin);
+  std::vector<float> row;
+  for (int64_t n = 0; n < N; ++n) {
+    source_row(w, n, K, row);  // [ci][ky][kx]
+    const int64_t jp = n / p.nr, j = n % p.nr;
+    for (int64_t ci = 0; ci < cin; ++ci) {
+      for (int64_t t = 0; t < taps; ++t) {
+        const int64_t k = t * cin + ci;  // the A side walks channels fastest within a tap
+        store_as(storage, p.panels.raw(), (jp * K + k) * p.nr + j, row[static_cast<size_t>(ci * taps + t)]);
+      }
+    }
+  }
+  return p;
+}
+
+PackedWeight pack_kn_matrix(const float* b, int64_t K, int64_t N, int64_t ldb) {
+  PackedWeight p;
+  p.K = K;
+  p.N = N;
+  p.nr = active_gemm_kernel().nr;
+  p.dtype = DType::F32;
+  const int64_t panels = (N + p.nr - 1) / p.nr;
+  p.panels = Tensor::host({panels, K, p.nr}, DType::F32);
+  float* dst = p.panels.data<float>();
+  for (int64_t jp = 0; jp < panels; ++jp) {
+    const int64_t n0 = jp * p.nr;
+    const int64_t cols = std::min<int64_t>(p.nr, N - n0);
+    for (int64_t k = 0; k < K; ++k) {
+      float* d = dst + (jp * K + k) * p.nr;
+      std::memcpy(d, b + k * ldb + n0, static_cast<size_t>(cols) * 4);
+      for (int64_t j = cols; j < p.nr; ++j) d[j] = 0.0f;
+    }
+  }
+  return p;
+}
+
+}  // namespace sd
