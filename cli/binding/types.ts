@@ -41,7 +41,69 @@ export interface NativeBuildInfo {
   cuda: boolean;
 }
 
+export interface TensorData<T extends Float32Array | Int32Array | Uint8Array = Float32Array> {
+  data: T;
+  shape: number[];
+}
+
+export interface LoadModelOptions {
+  /** "cpu" (default) or "cuda". */
+  backend?: string;
+  /** Weight storage precision: "f16" (default), "f32" or "bf16". */
+  precision?: string;
+  /** "normal" (default), "medvram" or "lowvram". */
+  memoryMode?: string;
+  /** Compute threads; 0 = one per core. */
+  threads?: number;
+  /** Model configuration as JSON text (config.json format); detected from the checkpoint when absent. */
+  config?: string;
+}
+
+export type ProgressCallback = (phase: string, done: number, total: number) => void;
+
+export interface ModelInfo {
+  /** The model configuration as JSON text. */
+  config: string;
+  backend: string;
+  weightDtype: string;
+  memoryMode: string;
+  residentBytes: number;
+  gemmKernel: string;
+  cpuFeatures: string;
+}
+
+/**
+ * A loaded model. Async methods run on a worker thread, one at a time (a second
+ * call while one runs rejects with "busy"); cancel() makes the running one reject
+ * with an AbortError at the next layer boundary.
+ */
+export interface NativeModel {
+  /** [sync] */
+  info(): ModelInfo;
+  /** [async] ids [B, T] -> [B, T, hidden]. */
+  encodeText(ids: Int32Array, shape: number[], options?: { clipSkip?: number }): Promise<TensorData>;
+  /** [async] x [B, 4, h, w], timesteps (B values), context [B, T, C] -> eps [B, 4, h, w]. */
+  unet(
+    x: Float32Array,
+    xShape: number[],
+    timesteps: number[],
+    context: Float32Array,
+    contextShape: number[],
+    onProgress?: ProgressCallback,
+  ): Promise<TensorData>;
+  /** [async] z (VAE latent space) [B, 4, h, w] -> image [B, 3, 8h, 8w], unclamped. */
+  vaeDecode(z: Float32Array, shape: number[], onProgress?: ProgressCallback): Promise<TensorData>;
+  /** [async] image [B, 3, H, W] in [-1, 1] -> posterior moments. */
+  vaeEncode(image: Float32Array, shape: number[], onProgress?: ProgressCallback): Promise<{ mean: TensorData; logvar: TensorData }>;
+  /** [sync] Cancels the operation in flight, if any. */
+  cancel(): void;
+  /** [sync] Frees the weights; throws while an operation runs. */
+  dispose(): void;
+}
+
 export interface NativeAddon {
+  /** [async] Loads a checkpoint (.safetensors or .ckpt). Rejects with a message naming the problem. */
+  loadModel(path: string, options?: LoadModelOptions, onProgress?: ProgressCallback): Promise<NativeModel>;
   /**
    * [async] Runs every case of a fixture directory (manifest.json format of
    * test/fixtures/README.md). Rejects when the directory or manifest is unreadable.

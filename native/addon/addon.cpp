@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "addon/model_binding.h"
 #include "conformance/conformance.h"
 #include "core/error.h"
 
@@ -111,6 +112,7 @@ Napi::Value RunConformance(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("runConformance", Napi::Function::New(env, RunConformance));
+  sd_addon::register_model_binding(env, exports);
   Napi::Object info = Napi::Object::New(env);
 #ifdef SD_WITH_CUDA
   info.Set("cuda", true);

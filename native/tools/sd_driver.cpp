@@ -13,6 +13,10 @@
 #include "conformance/conformance.h"
 #include "core/error.h"
 
+namespace sd {
+int bench_ops_main(int argc, char** argv);
+}
+
 namespace {
 
 int usage() {
@@ -91,6 +95,7 @@ int main(int argc, char** argv) {
   const std::string command = argv[1];
   try {
     if (command == "conformance") return conformance(argc - 2, argv + 2);
+    if (command == "bench-ops") return sd::bench_ops_main(argc - 2, argv + 2);
     return usage();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

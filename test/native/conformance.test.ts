@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadAddon } from '../../cli/binding/load-addon.js';
+import type { ConformanceCase } from '../../cli/binding/types.js';
+import { tinyDir } from '../helpers/fixtures.js';
+
+// The shipped fixtures through the conformance runner: every case of the kinds
+// below must pass (the runner itself reports unimplemented kinds as failures).
+const implementedKinds = ['text_encoder', 'text_encoder_chunked', 'unet', 'vae_decode', 'vae_encode'];
+
+async function run(checkpoint: string, filter?: string): Promise<ConformanceCase[]> {
+  const results: ConformanceCase[] = [];
+  await loadAddon().runConformance(tinyDir, { checkpoint, precision: 'f32', ...(filter ? { filter } : {}) }, (r) => results.push(r));
+  return results;
+}
+
+describe('conformance fixtures (tiny-sd1)', { timeout: 600_000 }, () => {
+  for (const checkpoint of ['safetensors']) {
+    it(`passes every network case from model.${checkpoint}`, async () => {
+      const results = await run(checkpoint);
+      const relevant = results.filter((r) => implementedKinds.includes(r.kind));
+      assert.ok(relevant.length === 11, `found ${relevant.length} network cases`);
+      const failed = relevant.filter((r) => !r.passed).map((r) => r.line);
+      assert.deepEqual(failed, []);
+    });
+  }
+
+  it('reports kinds it cannot run as failed, not skipped', async () => {
+    const results = await run('safetensors');
+    for (const r of results.filter((c) => c.notImplemented)) assert.equal(r.passed, false);
+  });
+});
