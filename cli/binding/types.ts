@@ -53,6 +53,8 @@ export interface LoadModelOptions {
   precision?: string;
   /** "normal" (default), "medvram" or "lowvram". */
   memoryMode?: string;
+  /** Cap on resident weight bytes in MiB (the device budget of the memory modes); 0 = none. */
+  weightBudgetMB?: number;
   /** Compute threads; 0 = one per core. */
   threads?: number;
   /** Model configuration as JSON text (config.json format); detected from the checkpoint when absent. */
@@ -68,6 +70,8 @@ export interface ModelInfo {
   weightDtype: string;
   memoryMode: string;
   residentBytes: number;
+  /** Most weight bytes resident at once since load. */
+  peakResidentBytes: number;
   gemmKernel: string;
   cpuFeatures: string;
 }

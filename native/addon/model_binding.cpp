@@ -84,6 +84,7 @@ class Model : public Napi::ObjectWrap<Model> {
     o.Set("weightDtype", sd::dtype_name(m.options().weight_dtype));
     o.Set("memoryMode", m.options().memory_mode);
     o.Set("residentBytes", static_cast<double>(m.residency().resident_bytes()));
+    o.Set("peakResidentBytes", static_cast<double>(m.residency().peak_resident_bytes()));
     o.Set("gemmKernel", sd::gemm_kernel_name());
     o.Set("cpuFeatures", sd::cpu_features().summary());
     return o;
@@ -241,6 +242,9 @@ Napi::Value load_model(const Napi::CallbackInfo& info) {
     }
     options.memory_mode = string_option(o, "memoryMode", options.memory_mode);
     options.threads = int_option(o, "threads", 0);
+    const int budget_mb = int_option(o, "weightBudgetMB", 0);
+    if (budget_mb < 0) throw Napi::TypeError::New(env, "weightBudgetMB must be positive");
+    options.weight_budget_bytes = static_cast<size_t>(budget_mb) * 1024 * 1024;
     config_json = string_option(o, "config", "");
   }
   auto state = std::make_shared<ModelState>();

@@ -48,6 +48,16 @@ class Backend {
   virtual DeviceWeight prepare_weight(const std::string& name, const Tensor& host, WeightKind kind,
                                       DType storage) = 0;
 
+  // Weight uploads between begin_weight_group() and end_weight_group() may run
+  // asynchronously (CUDA: a copy stream, after the compute already queued);
+  // wait_weight_group() makes later compute wait for them. No-ops on the CPU.
+  virtual uint64_t begin_weight_group() { return 0; }
+  virtual void end_weight_group(uint64_t ticket) {}
+  virtual void wait_weight_group(uint64_t ticket) {}
+
+  // Bytes prepare_weight() will allocate for such a weight (for budgets).
+  virtual size_t prepared_bytes(const Shape& shape, WeightKind kind, DType storage) const = 0;
+
   virtual Tensor upload(const Tensor& host) = 0;  // host F32 -> activation
   virtual Tensor download(const Tensor& t) = 0;   // activation -> host F32
   virtual Tensor empty(const Shape& shape) = 0;

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstring>
 
 #include "backend/backend.h"
@@ -33,6 +34,13 @@ class CpuBackend final : public Backend {
       case WeightKind::Conv: w.packed = pack_conv_weight(host, storage); break;
     }
     return w;
+  }
+
+  size_t prepared_bytes(const Shape& shape, WeightKind kind, DType storage) const override {
+    const int64_t numel = shape_numel(shape);
+    if (kind == WeightKind::Vector || kind == WeightKind::Table) return static_cast<size_t>(numel) * 4;
+    const int64_t n = shape[0], k = numel / std::max<int64_t>(n, 1), nr = gemm_panel_width();
+    return static_cast<size_t>((n + nr - 1) / nr * nr * k) * dtype_size(storage);
   }
 
   Tensor upload(const Tensor& host) override { return host.dtype() == DType::F32 ? host : host.clone_host(true); }

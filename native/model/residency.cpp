@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "model/config.h"
+
 namespace sd {
 
 namespace {
@@ -9,6 +11,10 @@ namespace {
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
+
+bool starts_with(const std::string& s, const std::string& prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
+
+std::string mib(size_t bytes) { return concat(bytes / (1024 * 1024), " MiB"); }
 
 class AllResident final : public WeightResidency {
  public:
@@ -40,7 +46,171 @@ class AllResident final : public WeightResidency {
   size_t bytes_ = 0;
 };
 
+// Weights grouped into units (a scope key -> the names it owns); a unit is
+// prepared and dropped as a whole.
+class StreamingResidency final : public WeightResidency {
+ public:
+  StreamingResidency(Backend& backend, WeightStore&& store, const ResidencyOptions& options)
+      : backend_(backend), store_(std::move(store)), options_(options) {
+    std::vector<std::string> unit_keys;
+    if (options_.mode != MemoryMode::Normal) unit_keys = {kCLIPPrefix, kUNetPrefix, kVAEPrefix};
+    if (options_.mode == MemoryMode::LowVram) {
+      // The UNet's blocks become units of their own; what is left directly
+      // under the UNet (time_embed) stays in the UNet-wide unit.
+      for (const std::string& name : store_.names_with_prefix(kUNetPrefix)) {
+        const std::string rest = name.substr(std::string(kUNetPrefix).size());
+        std::string key;
+        for (const char* block : {"input_blocks.", "output_blocks."}) {
+          if (starts_with(rest, block)) {
+            const size_t dot = rest.find('.', std::string(block).size());
+            key = std::string(kUNetPrefix) + rest.substr(0, dot + 1);
+          }
+        }
+        for (const char* block : {"middle_block.", "out."})
+          if (starts_with(rest, block)) key = std::string(kUNetPrefix) + block;
+        if (!key.empty() && std::find(unit_keys.begin(), unit_keys.end(), key) == unit_keys.end()) unit_keys.push_back(key);
+      }
+    }
+    for (const std::string& name : store_.names_with_prefix("")) {
+      const Tensor& host = store_.get(name);
+      if (!is_network_weight(name, host.dtype())) continue;
+      // The longest unit key owns the name.
+      const std::string* owner = nullptr;
+      for (const std::string& key : unit_keys)
+        if (starts_with(name, key) && (!owner || key.size() > owner->size())) owner = &key;
+      if (owner) {
+        Unit& u = units_[*owner];
+        u.names.push_back(name);
+        u.bytes += backend_.prepared_bytes(host.shape(), weight_kind_for(name, host.shape()), options_.storage);
+      } else {
+        always_.push_back(name);
+      }
+    }
+    for (const std::string& name : always_) make_resident(name);
+  }
+
+  const DeviceWeight& get(const std::string& name) override {
+    const DeviceWeight* w = find(name);
+    if (w) return *w;
+    SD_CHECK(!store_.has(name), "internal: weight \"", name, "\" was used outside its scope (", memory_mode_name(options_.mode),
+             " mode)");
+    fail("the checkpoint has no weight \"", name, "\"; is it an SD 1.x model?");
+  }
+
+  const DeviceWeight* find(const std::string& name) override {
+    const auto it = resident_.find(name);
+    return it == resident_.end() ? nullptr : &it->second;
+  }
+
+  void enter(const std::string& scope, const std::string& next_scope) override {
+    const auto it = units_.find(scope);
+    if (it == units_.end()) return;
+    Unit& u = it->second;
+    if (!u.resident) load(scope, u, /*prefetch=*/false);
+    if (u.pending) {
+      backend_.wait_weight_group(u.ticket);
+      u.pending = false;
+    }
+    ++u.active;
+    if (!next_scope.empty()) {
+      const auto next = units_.find(next_scope);
+      if (next != units_.end() && !next->second.resident) {
+        const size_t need = next->second.bytes;
+        if (options_.budget_bytes == 0 || bytes_ + need <= options_.budget_bytes) load(next_scope, next->second, true);
+      }
+    }
+  }
+
+  void leave(const std::string& scope) override {
+    const auto it = units_.find(scope);
+    if (it == units_.end()) return;
+    Unit& u = it->second;
+    if (u.active > 0 && --u.active == 0) unload(u);
+  }
+
+  size_t resident_bytes() const override { return bytes_; }
+  size_t peak_resident_bytes() const override { return peak_; }
+  void reset_peak() override { peak_ = bytes_; }
+
+ private:
+  struct Unit {
+    std::vector<std::string> names;
+    size_t bytes = 0;  // once prepared
+    bool resident = false;
+    bool pending = false;
+    uint64_t ticket = 0;
+    int active = 0;
+  };
+
+  void make_resident(const std::string& name) {
+    const Tensor& host = store_.get(name);
+    DeviceWeight w = backend_.prepare_weight(name, host, weight_kind_for(name, host.shape()), options_.storage);
+    bytes_ += w.bytes();
+    peak_ = std::max(peak_, bytes_);
+    resident_.emplace(name, std::move(w));
+  }
+
+  // Frees inactive, resident units (prefetched ones too) until `need` more bytes fit the budget.
+  void make_room(size_t need, const std::string& for_scope) {
+    if (options_.budget_bytes == 0 || bytes_ + need <= options_.budget_bytes) return;
+    for (auto& [key, u] : units_) {
+      if (bytes_ + need <= options_.budget_bytes) break;
+      if (u.resident && u.active == 0 && key != for_scope) unload(u);
+    }
+    SD_CHECK(bytes_ + need <= options_.budget_bytes, "the VRAM budget of ", mib(options_.budget_bytes), " is too small: ",
+             for_scope, " needs ", mib(need), " with ", mib(bytes_), " already in use; raise --vram-budget or use ",
+             options_.mode == MemoryMode::LowVram ? "a smaller image" : "--lowvram");
+  }
+
+  void load(const std::string& key, Unit& u, bool prefetch) {
+    make_room(u.bytes, key);
+    const uint64_t ticket = backend_.begin_weight_group();
+    for (const std::string& name : u.names) make_resident(name);
+    backend_.end_weight_group(ticket);
+    u.resident = true;
+    u.pending = prefetch;
+    u.ticket = ticket;
+    if (!prefetch) backend_.wait_weight_group(ticket);
+  }
+
+  void unload(Unit& u) {
+    for (const std::string& name : u.names) {
+      const auto it = resident_.find(name);
+      if (it == resident_.end()) continue;
+      bytes_ -= it->second.bytes();
+      resident_.erase(it);
+    }
+    u.resident = false;
+    u.pending = false;
+  }
+
+  Backend& backend_;
+  WeightStore store_;
+  ResidencyOptions options_;
+  std::map<std::string, Unit> units_;
+  std::vector<std::string> always_;
+  std::unordered_map<std::string, DeviceWeight> resident_;
+  size_t bytes_ = 0;
+  size_t peak_ = 0;
+};
+
 }  // namespace
+
+MemoryMode parse_memory_mode(const std::string& name) {
+  if (name == "normal" || name.empty()) return MemoryMode::Normal;
+  if (name == "medvram") return MemoryMode::MedVram;
+  if (name == "lowvram") return MemoryMode::LowVram;
+  fail("unknown memory mode \"", name, "\" (use normal, medvram or lowvram)");
+}
+
+const char* memory_mode_name(MemoryMode mode) {
+  switch (mode) {
+    case MemoryMode::Normal: return "normal";
+    case MemoryMode::MedVram: return "medvram";
+    case MemoryMode::LowVram: return "lowvram";
+  }
+  return "?";
+}
 
 WeightKind weight_kind_for(const std::string& name, const Shape& shape) {
   if (shape.size() == 4) return WeightKind::Conv;
@@ -50,12 +220,17 @@ WeightKind weight_kind_for(const std::string& name, const Shape& shape) {
 
 bool is_network_weight(const std::string& name, DType dtype) {
   if (!is_float(dtype)) return false;  // position_ids
-  return name.rfind("model.diffusion_model.", 0) == 0 || name.rfind("first_stage_model.", 0) == 0 ||
-         name.rfind("cond_stage_model.", 0) == 0;
+  return starts_with(name, kUNetPrefix) || starts_with(name, kVAEPrefix) || starts_with(name, "cond_stage_model.");
 }
 
 std::unique_ptr<WeightResidency> make_all_resident(Backend& backend, WeightStore&& store, DType storage) {
   return std::make_unique<AllResident>(backend, std::move(store), storage);
+}
+
+std::unique_ptr<WeightResidency> make_residency(Backend& backend, WeightStore&& store, const ResidencyOptions& options) {
+  if (options.mode == MemoryMode::Normal && options.budget_bytes == 0)
+    return make_all_resident(backend, std::move(store), options.storage);
+  return std::make_unique<StreamingResidency>(backend, std::move(store), options);
 }
 
 }  // namespace sd

@@ -1,13 +1,16 @@
 // Which weights are on the compute device, and when. Models ask for weights
 // by checkpoint name inside scopes (a key prefix: "model.diffusion_model." for
 // the whole UNet, "model.diffusion_model.input_blocks.4." for one block); the
-// policy decides what entering and leaving a scope costs:
-//   all resident   every weight prepared once (CPU; CUDA "normal")
-//   per model      a model's weights uploaded on entry, freed on exit (--medvram)
-//   per block      UNet blocks streamed, the next one prefetched (--lowvram)
-// The model code is the same under every policy.
+// memory mode decides what entering and leaving a scope costs, as in
+// AUTOMATIC1111's webui:
+//   normal    every weight prepared once, at load
+//   medvram   the text encoder, UNet and VAE each resident only while used
+//   lowvram   the UNet streamed block by block, the next block uploading while
+//             the current one computes; text encoder and VAE as in medvram
+// The model code is the same in every mode; the results are identical.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -18,10 +21,22 @@
 
 namespace sd {
 
+enum class MemoryMode { Normal, MedVram, LowVram };
+MemoryMode parse_memory_mode(const std::string& name);  // "normal" | "medvram" | "lowvram"
+const char* memory_mode_name(MemoryMode mode);
+
 // How a checkpoint tensor is used, from its name and shape.
 WeightKind weight_kind_for(const std::string& name, const Shape& shape);
 // Tensors that are not network weights (schedule buffers, position_ids).
 bool is_network_weight(const std::string& name, DType dtype);
+
+struct ResidencyOptions {
+  MemoryMode mode = MemoryMode::Normal;
+  // Cap on prepared weight bytes (0 = none). Exceeding it is an sd::Error
+  // that names the block and the bytes it needs.
+  size_t budget_bytes = 0;
+  DType storage = DType::F16;
+};
 
 class WeightResidency {
  public:
@@ -29,16 +44,19 @@ class WeightResidency {
   virtual const DeviceWeight& get(const std::string& name) = 0;
   virtual const DeviceWeight* find(const std::string& name) = 0;
   // Makes every weight under `scope` resident; `next_scope` (may be empty) is
-  // what will be entered next, so a streaming policy can start its upload.
+  // what will be entered next, so a streaming mode can start its upload.
   virtual void enter(const std::string& scope, const std::string& next_scope) {}
   virtual void leave(const std::string& scope) {}
   virtual size_t resident_bytes() const = 0;
   virtual size_t peak_resident_bytes() const = 0;
+  virtual void reset_peak() {}
 };
 
-// Prepares every network weight of `store` for `backend` up front, consuming
-// the store's host tensors one by one (so host memory never holds both forms).
+// Normal mode with no budget: prepares every network weight of `store` up
+// front, consuming the store's host tensors one by one.
 std::unique_ptr<WeightResidency> make_all_resident(Backend& backend, WeightStore&& store, DType storage);
+// Any mode: keeps `store` on the host and prepares units on demand.
+std::unique_ptr<WeightResidency> make_residency(Backend& backend, WeightStore&& store, const ResidencyOptions& options);
 
 // Scoped access to weights: ws("in_layers.2.weight") inside scope "...input_blocks.1.0.".
 class Weights {

@@ -18,6 +18,10 @@ StableDiffusion::StableDiffusion(const std::string& checkpoint_path, const Engin
                                  const ModelConfig* config, const std::function<void(const LoadProgress&)>& progress)
     : options_(options) {
   if (options_.threads > 0 && options_.threads != compute_pool().size()) set_compute_threads(options_.threads);
+  ResidencyOptions residency;
+  residency.mode = parse_memory_mode(options_.memory_mode);  // before the slow part: fail fast
+  residency.budget_bytes = options_.weight_budget_bytes;
+  residency.storage = options_.weight_dtype;
   std::unique_ptr<Checkpoint> ckpt = open_checkpoint(checkpoint_path);
   config_ = config ? *config : detect_model_config(*ckpt);
   if (options_.backend == "cpu") {
@@ -29,7 +33,7 @@ StableDiffusion::StableDiffusion(const std::string& checkpoint_path, const Engin
   }
   WeightStore store = WeightStore::load(*ckpt, options_.weight_dtype, {kUNetPrefix, kVAEPrefix, kCLIPPrefix}, progress);
   ckpt.reset();
-  residency_ = make_all_resident(*backend_, std::move(store), options_.weight_dtype);
+  residency_ = make_residency(*backend_, std::move(store), residency);
   clip_ = std::make_unique<CLIPTextModel>(config_.clip, *backend_, *residency_);
   unet_ = std::make_unique<UNetModel>(config_.unet, *backend_, *residency_);
   vae_ = std::make_unique<VAEModel>(config_.vae, *backend_, *residency_);

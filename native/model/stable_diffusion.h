@@ -20,6 +20,7 @@ struct EngineOptions {
   std::string backend = "cpu";      // "cpu" or "cuda"
   DType weight_dtype = DType::F16;  // storage precision of the weights
   std::string memory_mode = "normal";  // "normal", "medvram", "lowvram"
+  size_t weight_budget_bytes = 0;      // cap on resident weight bytes (0 = none)
   int threads = 0;                  // 0 = default
 };
 

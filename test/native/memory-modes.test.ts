@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadAddon } from '../../cli/binding/load-addon.js';
+import type { LoadModelOptions } from '../../cli/binding/types.js';
+import { tinyCases, tinySafetensors } from '../helpers/fixtures.js';
+import { readSafetensors } from '../helpers/safetensors.js';
+
+// The memory modes' residency logic is backend-independent: here it runs on
+// the CPU backend, whose "device" memory is the packed weights, under a budget.
+describe('memory modes on the CPU backend', () => {
+  const addon = loadAddon();
+  const cases = readSafetensors(tinyCases);
+  const x = cases.get('unet_a_16x16/x')!;
+  const ctx = cases.get('unet_a_16x16/context')!;
+  const ids = cases.get('text_encoder/input_ids')!;
+  const z = cases.get('vae_decode_raw/z')!;
+
+  async function runAll(options: LoadModelOptions) {
+    const model = await addon.loadModel(tinySafetensors, { precision: 'f16', ...options });
+    try {
+      const text = await model.encodeText(ids.data as Int32Array, ids.shape);
+      const eps = await model.unet(x.data as Float32Array, x.shape, [999, 250], ctx.data as Float32Array, ctx.shape);
+      const image = await model.vaeDecode(z.data as Float32Array, z.shape);
+      return { text, eps, image, info: model.info() };
+    } finally {
+      model.dispose();
+    }
+  }
+
+  it('gives bit-identical results in normal, medvram and lowvram, with falling peaks', async () => {
+    const normal = await runAll({ memoryMode: 'normal' });
+    const med = await runAll({ memoryMode: 'medvram' });
+    const low = await runAll({ memoryMode: 'lowvram' });
+    for (const r of [med, low]) {
+      assert.deepEqual(r.text.data, normal.text.data);
+      assert.deepEqual(r.eps.data, normal.eps.data);
+      assert.deepEqual(r.image.data, normal.image.data);
+    }
+    assert.ok(med.info.peakResidentBytes < normal.info.peakResidentBytes, 'medvram holds less than everything');
+    assert.ok(low.info.peakResidentBytes < med.info.peakResidentBytes, 'lowvram holds less than medvram');
+    assert.equal(low.info.residentBytes, 0, 'nothing stays resident between operations in lowvram');
+  });
+
+  it('keeps resident weights under the budget at every point of a lowvram run', async () => {
+    // The CLIP token table alone is 49408 x 32 floats = 6.3 MB; 7 MiB fits it plus one UNet block pair.
+    const r = await runAll({ memoryMode: 'lowvram', weightBudgetMB: 7 });
+    assert.ok(r.info.peakResidentBytes <= 7 * 1024 * 1024, `peak ${r.info.peakResidentBytes}`);
+  });
+
+  it('says which block does not fit a budget that is too small', async () => {
+    await assert.rejects(runAll({ memoryMode: 'lowvram', weightBudgetMB: 1 }), /VRAM budget of 1 MiB is too small: cond_stage_model/);
+  });
+});
