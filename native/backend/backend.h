@@ -29,6 +29,21 @@ struct DeviceWeight {
   size_t bytes() const { return (tensor.defined() ? tensor.nbytes() : 0) + packed.bytes(); }
 };
 
+class WeightStore;
+
+// Options of a compute device (ignored by the CPU backend).
+struct BackendOptions {
+  bool half_activations = true;     // fp16 storage, fp32 accumulation; false = fp32 everywhere (--no-half)
+  size_t device_budget_bytes = 0;   // cap on all device memory the engine allocates (0 = none)
+};
+
+struct DeviceMemoryReport {
+  size_t in_use = 0;
+  size_t peak_in_use = 0;   // most bytes allocated at once since the last reset
+  size_t peak_reserved = 0; // including the allocator's cache
+  size_t budget = 0;
+};
+
 struct Conv2dParams {
   int stride = 1;
   int pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
@@ -54,6 +69,14 @@ class Backend {
   virtual uint64_t begin_weight_group() { return 0; }
   virtual void end_weight_group(uint64_t ticket) {}
   virtual void wait_weight_group(uint64_t ticket) {}
+
+  // Moves host weights into the form uploads want (CUDA: pinned memory, device
+  // layout), so streaming modes copy without converting. No-op on the CPU.
+  virtual void adopt_host_weights(WeightStore& store, DType storage) {}
+  virtual DeviceMemoryReport device_memory() const { return {}; }
+  virtual void reset_device_peak() {}
+  // Waits for queued work (timings); rethrows asynchronous device errors.
+  virtual void synchronize() {}
 
   // Bytes prepare_weight() will allocate for such a weight (for budgets).
   virtual size_t prepared_bytes(const Shape& shape, WeightKind kind, DType storage) const = 0;
@@ -93,7 +116,7 @@ class Backend {
 
 std::unique_ptr<Backend> make_cpu_backend();
 // Throws sd::Error saying why when CUDA is not built in or no device is usable.
-std::unique_ptr<Backend> make_cuda_backend(int device_index);
+std::unique_ptr<Backend> make_cuda_backend(int device_index, const BackendOptions& options);
 bool cuda_available(std::string* why_not);
 
 }  // namespace sd

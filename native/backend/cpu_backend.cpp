@@ -211,7 +211,7 @@ class CpuBackend final : public Backend {
 std::unique_ptr<Backend> make_cpu_backend() { return std::make_unique<CpuBackend>(); }
 
 #ifndef SD_WITH_CUDA
-std::unique_ptr<Backend> make_cuda_backend(int) {
+std::unique_ptr<Backend> make_cuda_backend(int, const BackendOptions&) {
   fail("this build has no CUDA backend: rebuild with the CUDA toolkit installed (sd-setup build), or use the CPU");
 }
 bool cuda_available(std::string* why_not) {

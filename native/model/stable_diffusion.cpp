@@ -27,12 +27,16 @@ StableDiffusion::StableDiffusion(const std::string& checkpoint_path, const Engin
   if (options_.backend == "cpu") {
     backend_ = make_cpu_backend();
   } else if (options_.backend == "cuda") {
-    backend_ = make_cuda_backend(0);
+    BackendOptions device;
+    device.half_activations = options_.half_activations;
+    device.device_budget_bytes = options_.device_budget_bytes;
+    backend_ = make_cuda_backend(0, device);
   } else {
     fail("unknown backend \"", options_.backend, "\" (use cpu or cuda)");
   }
   WeightStore store = WeightStore::load(*ckpt, options_.weight_dtype, {kUNetPrefix, kVAEPrefix, kCLIPPrefix}, progress);
   ckpt.reset();
+  if (residency.mode != MemoryMode::Normal) backend_->adopt_host_weights(store, options_.weight_dtype);
   residency_ = make_residency(*backend_, std::move(store), residency);
   clip_ = std::make_unique<CLIPTextModel>(config_.clip, *backend_, *residency_);
   unet_ = std::make_unique<UNetModel>(config_.unet, *backend_, *residency_);

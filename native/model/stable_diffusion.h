@@ -21,6 +21,8 @@ struct EngineOptions {
   DType weight_dtype = DType::F16;  // storage precision of the weights
   std::string memory_mode = "normal";  // "normal", "medvram", "lowvram"
   size_t weight_budget_bytes = 0;      // cap on resident weight bytes (0 = none)
+  size_t device_budget_bytes = 0;      // CUDA: cap on all device memory (--vram-budget)
+  bool half_activations = true;        // CUDA: fp16 activations (false = --no-half)
   int threads = 0;                  // 0 = default
 };
 
