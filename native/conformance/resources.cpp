@@ -20,6 +20,7 @@ StableDiffusion& Resources::model() {
     EngineOptions engine;
     engine.backend = options_.backend;
     engine.weight_dtype = parse_weight_dtype(options_.precision);
+    engine.half_activations = options_.half_activations;
     // The manifest carries the model's config (= config.json): use it, so the
     // runner works on fixture sets whose checkpoints lack metadata.
     const Json* config_json = fixtures_.manifest().find("config");

@@ -116,7 +116,14 @@ class StreamingResidency final : public WeightResidency {
       const auto next = units_.find(next_scope);
       if (next != units_.end() && !next->second.resident) {
         const size_t need = next->second.bytes;
-        if (options_.budget_bytes == 0 || bytes_ + need <= options_.budget_bytes) load(next_scope, next->second, true);
+        if (options_.budget_bytes == 0 || bytes_ + need <= options_.budget_bytes) {
+          // A prefetch is an optimisation: if the device is full it waits for its turn instead.
+          try {
+            load(next_scope, next->second, true);
+          } catch (const Error&) {
+            unload(next->second);
+          }
+        }
       }
     }
   }
@@ -165,7 +172,12 @@ class StreamingResidency final : public WeightResidency {
   void load(const std::string& key, Unit& u, bool prefetch) {
     make_room(u.bytes, key);
     const uint64_t ticket = backend_.begin_weight_group();
-    for (const std::string& name : u.names) make_resident(name);
+    try {
+      for (const std::string& name : u.names) make_resident(name);
+    } catch (...) {
+      backend_.end_weight_group(ticket);
+      throw;
+    }
     backend_.end_weight_group(ticket);
     u.resident = true;
     u.pending = prefetch;

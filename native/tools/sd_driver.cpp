@@ -15,6 +15,7 @@
 
 namespace sd {
 int bench_ops_main(int argc, char** argv);
+int bench_model_main(int argc, char** argv);
 }
 
 namespace {
@@ -22,7 +23,10 @@ namespace {
 int usage() {
   std::fprintf(stderr,
                "usage: sd-driver conformance DIR [--checkpoint ckpt|safetensors|PATH] [--backend cpu|cuda]\n"
-               "                 [--precision f32|f16|bf16] [--filter TEXT] [--debug] [--json FILE]\n");
+               "                 [--precision f32|f16|bf16] [--filter TEXT] [--debug] [--json FILE]\n"
+               "                 [--no-half] [--tolerance-rel R]\n"
+               "       sd-driver bench MODEL [options]       (sd-driver bench for the list)\n"
+               "       sd-driver bench-ops [FILTER] [f16|f32|bf16]\n");
   return 2;
 }
 
@@ -68,6 +72,8 @@ int conformance(int argc, char** argv) {
     else if (a == "--filter") options.filter = value();
     else if (a == "--json") json_path = value();
     else if (a == "--debug") options.check_debug = true;
+    else if (a == "--no-half") options.half_activations = false;
+    else if (a == "--tolerance-rel") options.rel_tolerance_override = std::stod(value());
     else {
       std::fprintf(stderr, "unknown option %s\n", a.c_str());
       return usage();
@@ -96,6 +102,7 @@ int main(int argc, char** argv) {
   try {
     if (command == "conformance") return conformance(argc - 2, argv + 2);
     if (command == "bench-ops") return sd::bench_ops_main(argc - 2, argv + 2);
+    if (command == "bench") return sd::bench_model_main(argc - 2, argv + 2);
     return usage();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

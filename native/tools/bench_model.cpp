@@ -1,0 +1,151 @@
+// sd-driver bench MODEL: the engine on a real-size checkpoint (usually the
+// random SD 1.5 weights from `sd-driver make-model`). Times loading, the text
+// encoder, one UNet CFG step (batch 2) per size, and the VAE decoder; reports
+// peak host RSS and peak device memory. A benchmark, never a test.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/host_allocator.h"
+#include "core/json.h"
+#include "core/thread_pool.h"
+#include "model/stable_diffusion.h"
+#include "model/unet.h"
+#include "model/vae.h"
+#include "ops/cpu/cpu_features.h"
+#include "ops/cpu/gemm.h"
+#include "tools/process_stats.h"
+
+namespace sd {
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+Tensor gaussian(const Shape& shape, uint32_t seed, float scale = 1.0f) {
+  Tensor t = Tensor::host(shape);
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> n(0.0f, scale);
+  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = n(rng);
+  return t;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+}  // namespace
+
+int bench_model_main(int argc, char** argv) {
+  if (argc < 1) {
+    std::fprintf(stderr,
+                 "usage: sd-driver bench MODEL [--backend cpu|cuda] [--mode normal|medvram|lowvram] [--precision f16|f32|bf16]\n"
+                 "                 [--sizes 512,256] [--reps N] [--no-half] [--vram-budget MB] [--skip-vae] [--json FILE]\n");
+    return 2;
+  }
+  const std::string path = argv[0];
+  EngineOptions options;
+  std::vector<int> sizes{512, 256};
+  int reps = 3;
+  bool skip_vae = false;
+  std::string json_path;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const auto value = [&]() -> std::string {
+      SD_CHECK(i + 1 < argc, a, " needs a value");
+      return argv[++i];
+    };
+    if (a == "--backend") options.backend = value();
+    else if (a == "--mode") options.memory_mode = value();
+    else if (a == "--precision") options.weight_dtype = parse_weight_dtype(value());
+    else if (a == "--reps") reps = std::max(1, std::stoi(value()));
+    else if (a == "--no-half") options.half_activations = false;
+    else if (a == "--vram-budget") options.device_budget_bytes = static_cast<size_t>(std::stoul(value())) << 20;
+    else if (a == "--skip-vae") skip_vae = true;
+    else if (a == "--json") json_path = value();
+    else if (a == "--sizes") {
+      sizes.clear();
+      const std::string list = value();
+      size_t p = 0;
+      while (p < list.size()) {
+        const size_t q = list.find(',', p);
+        sizes.push_back(std::stoi(list.substr(p, q - p)));
+        p = q == std::string::npos ? list.size() : q + 1;
+      }
+    } else fail("unknown option ", a);
+  }
+  Json report = Json::object();
+  report.set("model", Json::string(path));
+  report.set("backend", Json::string(options.backend));
+  report.set("memory_mode", Json::string(options.memory_mode));
+  report.set("precision", Json::string(dtype_name(options.weight_dtype)));
+  report.set("threads", Json::number(compute_pool().size()));
+  report.set("gemm_kernel", Json::string(gemm_kernel_name()));
+  report.set("cpu_features", Json::string(cpu_features().summary()));
+
+  auto t0 = std::chrono::steady_clock::now();
+  StableDiffusion model(path, options);
+  const double load_s = seconds_since(t0);
+  report.set("load_s", Json::number(load_s));
+  report.set("rss_after_load_bytes", Json::number(static_cast<double>(current_rss_bytes())));
+  std::printf("load: %.2f s, RSS %.0f MiB, %s, mode %s\n", load_s, current_rss_bytes() / 1048576.0, model.backend().name(),
+              options.memory_mode.c_str());
+  const ModelConfig& cfg = model.config();
+
+  // Text encoder: two prompts' worth of ids (cond + uncond), as one generation does.
+  Tensor ids = Tensor::host({2, 77}, DType::I32);
+  for (int64_t i = 0; i < ids.numel(); ++i) ids.data<int32_t>()[i] = static_cast<int32_t>(i % 77 == 0 ? 49406 : 320 + i % 1000);
+  model.text_encoder().forward(ids);  // warm-up
+  t0 = std::chrono::steady_clock::now();
+  const Tensor context = model.text_encoder().forward(ids);
+  report.set("text_encoder_s", Json::number(seconds_since(t0)));
+  std::printf("text encoder: %.3f s\n", seconds_since(t0));
+
+  for (const int size : sizes) {
+    const int64_t lat = size / 8;
+    const Tensor x = gaussian({2, cfg.unet.in_channels, lat, lat}, 1);
+    model.backend().reset_device_peak();
+    model.residency().reset_peak();
+    model.unet().forward(x, {999.0f, 999.0f}, context);  // warm-up: caches, packing, cudnn-free autotuning
+    std::vector<double> times;
+    for (int r = 0; r < reps; ++r) {
+      t0 = std::chrono::steady_clock::now();
+      const Tensor eps = model.unet().forward(x, {500.0f - r, 500.0f - r}, context);
+      times.push_back(seconds_since(t0));
+    }
+    const double step = median(times);
+    const DeviceMemoryReport mem = model.backend().device_memory();
+    const std::string key = concat("unet_cfg_step_", size, "_s");
+    report.set(key, Json::number(step));
+    report.set(concat("unet_", size, "_peak_device_bytes"), Json::number(static_cast<double>(mem.peak_in_use)));
+    report.set(concat("unet_", size, "_peak_weight_bytes"), Json::number(static_cast<double>(model.residency().peak_resident_bytes())));
+    std::printf("unet CFG step %dx%d: %.3f s (median of %d), peak device %.0f MiB, peak weights %.0f MiB\n", size, size,
+                step, reps, mem.peak_in_use / 1048576.0, model.residency().peak_resident_bytes() / 1048576.0);
+  }
+  if (!skip_vae) {
+    const int size = sizes.front();
+    const Tensor z = gaussian({1, cfg.vae.z_channels, size / 8, size / 8}, 2, 5.0f);
+    model.backend().reset_device_peak();
+    t0 = std::chrono::steady_clock::now();
+    model.vae().decode(z);
+    const double vae_s = seconds_since(t0);
+    report.set(concat("vae_decode_", size, "_s"), Json::number(vae_s));
+    report.set(concat("vae_decode_", size, "_peak_device_bytes"),
+               Json::number(static_cast<double>(model.backend().device_memory().peak_in_use)));
+    std::printf("vae decode %dx%d: %.3f s, peak device %.0f MiB\n", size, size, vae_s,
+                model.backend().device_memory().peak_in_use / 1048576.0);
+  }
+  report.set("peak_rss_bytes", Json::number(static_cast<double>(peak_rss_bytes())));
+  std::printf("peak RSS: %.0f MiB\n", peak_rss_bytes() / 1048576.0);
+  if (!json_path.empty()) std::ofstream(json_path) << report.dump() << "\n";
+  return 0;
+}
+
+}  // namespace sd
