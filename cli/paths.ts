@@ -8,3 +8,8 @@ import { fileURLToPath } from 'node:url';
 export function packageRoot(): string {
   return join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 }
+
+/** The CLIP BPE vocabulary that ships with the package (every SD1 model uses it). */
+export function clipVocabPath(root = packageRoot()): string {
+  return join(root, 'assets', 'bpe_simple_vocab_16e6.txt.gz');
+}

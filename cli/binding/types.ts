@@ -37,6 +37,40 @@ export interface ConformanceCase {
   outputs: ConformanceOutput[];
 }
 
+/** AUTOMATIC1111's "Emphasis mode" setting (default "Original"). */
+export type EmphasisMode = 'Original' | 'No norm' | 'Ignore' | 'None';
+
+export interface TokenizeOptions {
+  /** Path of the CLIP vocabulary, bpe_simple_vocab_16e6.txt.gz (clipVocabPath() in cli/paths.ts: the package's copy). */
+  vocab: string;
+  /** "None" treats "(word:1.2)" and "BREAK" as plain text; the others parse them. Default "Original". */
+  emphasis?: EmphasisMode;
+  /** The webui's "Prompt word wrap length limit": 20 by default, 0 = off. */
+  commaPaddingBacktrack?: number;
+}
+
+export interface PromptPiece {
+  text: string;
+  /** The emphasis weight, as the webui computes it; -1 with text "BREAK" marks a chunk break. */
+  weight: number;
+}
+
+export interface PromptChunk {
+  /** 77 token ids: BOS, 75 tokens (EOS padding), EOS. */
+  ids: number[];
+  /** 77 weights, 1 for BOS, EOS and padding. */
+  weights: number[];
+}
+
+export interface TokenizedPrompt {
+  /** The emphasis parser's pieces (parse_prompt_attention). */
+  pieces: PromptPiece[];
+  /** At least one chunk; the encoder runs each and concatenates the outputs. */
+  chunks: PromptChunk[];
+  /** The webui's token count (what its "n/75" counter shows). */
+  tokenCount: number;
+}
+
 export interface NativeBuildInfo {
   cuda: boolean;
 }
@@ -117,5 +151,22 @@ export interface NativeAddon {
     options?: ConformanceOptions,
     onCase?: (result: ConformanceCase) => void,
   ): Promise<{ passed: number; failed: number }>;
+  /**
+   * [sync] A prompt as AUTOMATIC1111 feeds it to the text encoder: emphasis
+   * syntax parsed, tokens in chunks of 75 with per-token weights (about 1 ms).
+   * Throws on an unreadable vocabulary and on a bracketed weight that is not a
+   * number, such as "(a:1.2.3)" (the webui fails on it too).
+   *
+   * @example
+   * const t = addon.tokenize('a (cat:1.3) BREAK [dog]', { vocab: clipVocabPath() });
+   * // t.chunks.length === 2; t.chunks[0].weights[2] === 1.3
+   * const ids = Int32Array.from(t.chunks.flatMap((c) => c.ids)); // for Model.encodeText, shape [chunks, 77]
+   */
+  tokenize(prompt: string, options: TokenizeOptions): TokenizedPrompt;
+  /**
+   * [sync] Plain CLIP tokenization (transformers' CLIPTokenizer): `tokens`
+   * without BOS/EOS or truncation, and `ids`, CompVis' 77-id framing of them.
+   */
+  clipTokenize(text: string, options: { vocab: string }): { tokens: number[]; ids: number[] };
   buildInfo: NativeBuildInfo;
 }

@@ -13,4 +13,8 @@ void run_unet_case(CaseContext& ctx);
 void run_vae_decode_case(CaseContext& ctx);
 void run_vae_encode_case(CaseContext& ctx);
 
+// native/text/text_cases.cpp
+void run_tokenizer_case(CaseContext& ctx);  // kinds tokenizer and tokenizer_ftfy
+void run_tokenizer_a1111_chunks_case(CaseContext& ctx);
+
 }  // namespace sd

@@ -1,6 +1,7 @@
 #include "conformance/resources.h"
 
 #include "model/stable_diffusion.h"
+#include "text/clip_tokenizer.h"
 
 namespace sd {
 
@@ -32,6 +33,11 @@ StableDiffusion& Resources::model() {
     }
   }
   return *model_;
+}
+
+const ClipTokenizer& Resources::tokenizer() {
+  if (!tokenizer_) tokenizer_ = ClipTokenizer::load(fixtures_.file("vocab"));
+  return *tokenizer_;
 }
 
 }  // namespace sd

@@ -10,6 +10,7 @@
 namespace sd {
 
 class StableDiffusion;
+class ClipTokenizer;
 
 class Resources {
  public:
@@ -22,11 +23,15 @@ class Resources {
   std::string checkpoint_path() const;
   // The model of the fixture set, loaded once with the options' backend and precision.
   StableDiffusion& model();
+  // The CLIP tokenizer on the fixture set's vocabulary (manifest files.vocab),
+  // loaded on first use.
+  const ClipTokenizer& tokenizer();
 
  private:
   const FixtureDir& fixtures_;
   const ConformanceOptions& options_;
   std::unique_ptr<StableDiffusion> model_;
+  std::unique_ptr<ClipTokenizer> tokenizer_;
 };
 
 }  // namespace sd

@@ -13,6 +13,9 @@ const CaseRunner* find_case_runner(const std::string& kind) {
       {"unet", run_unet_case},
       {"vae_decode", run_vae_decode_case},
       {"vae_encode", run_vae_encode_case},
+      {"tokenizer", run_tokenizer_case},
+      {"tokenizer_ftfy", run_tokenizer_case},
+      {"tokenizer_a1111_chunks", run_tokenizer_a1111_chunks_case},
   };
   const auto it = runners.find(kind);
   return it == runners.end() ? nullptr : &it->second;

@@ -4,6 +4,9 @@
 //
 //   sd-driver conformance DIR [--checkpoint ckpt|safetensors|PATH] [--backend cpu|cuda]
 //                             [--precision f32|f16|bf16] [--filter TEXT] [--debug] [--json FILE]
+//   sd-driver tokenize --vocab FILE [--mode a1111|compvis|clean] [--emphasis MODE]
+//                      [--comma-backtrack N] [--repeat N] (PROMPT | --prompt-file FILE | --batch FILE)
+//   sd-driver emphasis --mode MODE --input FILE
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -12,6 +15,7 @@
 
 #include "conformance/conformance.h"
 #include "core/error.h"
+#include "text/text_commands.h"
 
 namespace sd {
 int bench_ops_main(int argc, char** argv);
@@ -26,7 +30,9 @@ int usage() {
                "                 [--precision f32|f16|bf16] [--filter TEXT] [--debug] [--json FILE]\n"
                "                 [--no-half] [--tolerance-rel R]\n"
                "       sd-driver bench MODEL [options]       (sd-driver bench for the list)\n"
-               "       sd-driver bench-ops [FILTER] [f16|f32|bf16]\n");
+               "       sd-driver bench-ops [FILTER] [f16|f32|bf16]\n"
+               "       %s",
+               sd::kTextCommandsUsage);
   return 2;
 }
 
@@ -103,6 +109,8 @@ int main(int argc, char** argv) {
     if (command == "conformance") return conformance(argc - 2, argv + 2);
     if (command == "bench-ops") return sd::bench_ops_main(argc - 2, argv + 2);
     if (command == "bench") return sd::bench_model_main(argc - 2, argv + 2);
+    if (command == "tokenize") return sd::tokenize_command(argc - 2, argv + 2);
+    if (command == "emphasis") return sd::emphasis_command(argc - 2, argv + 2);
     return usage();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
