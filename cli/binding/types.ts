@@ -129,8 +129,11 @@ export interface NativeModel {
     contextShape: number[],
     onProgress?: ProgressCallback,
   ): Promise<TensorData>;
-  /** [async] z (VAE latent space) [B, 4, h, w] -> image [B, 3, 8h, 8w], unclamped. */
-  vaeDecode(z: Float32Array, shape: number[], onProgress?: ProgressCallback): Promise<TensorData>;
+  /**
+   * [async] z (VAE latent space) [B, 4, h, w] -> image [B, 3, 8h, 8w], unclamped. tilePixels > 0 runs the
+   * full-resolution layers in tiles of that size (same result, bounded device memory).
+   */
+  vaeDecode(z: Float32Array, shape: number[], onProgress?: ProgressCallback, options?: { tilePixels?: number }): Promise<TensorData>;
   /** [async] image [B, 3, H, W] in [-1, 1] -> posterior moments. */
   vaeEncode(image: Float32Array, shape: number[], onProgress?: ProgressCallback): Promise<{ mean: TensorData; logvar: TensorData }>;
   /** [sync] Cancels the operation in flight, if any. */

@@ -135,18 +135,21 @@ class Model : public Napi::ObjectWrap<Model> {
         [out](Napi::Env e) { return tensor_to_js(e, *out); }, info.Length() > 5 ? info[5] : env.Undefined(), release);
   }
 
-  // vaeDecode(z, shape [B,4,h,w]) -> image {data, shape [B,3,8h,8w]} (VAE latent space, no scale factor)
+  // vaeDecode(z, shape [B,4,h,w], onProgress?, {tilePixels}?) -> image {data, shape [B,3,8h,8w]}
+  // (VAE latent space, no scale factor)
   Napi::Value vae_decode(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (info.Length() < 2) throw Napi::TypeError::New(env, "vaeDecode(z, shape, onProgress?)");
+    if (info.Length() < 2) throw Napi::TypeError::New(env, "vaeDecode(z, shape, onProgress?, options?)");
     const sd::Tensor z = tensor_from_js(info[0], info[1], sd::DType::F32, "z");
+    const int tile = info.Length() > 3 && info[3].IsObject() ? int_option(info[3].As<Napi::Object>(), "tilePixels", 0) : 0;
+    if (tile < 0 || (tile > 0 && tile < 8)) throw Napi::TypeError::New(env, "tilePixels must be 0 (no tiling) or at least 8");
     auto release = acquire(env);
     auto state = state_;
     auto check = cancel_check();
     auto out = std::make_shared<sd::Tensor>();
     return Job::start(
         env,
-        [state, z, out, check](const Job::Report& report) {
+        [state, z, out, check, tile](const Job::Report& report) {
           sd::VAEModel& vae = state->model->vae();
           double blocks = 0;
           vae.between_blocks = [&] {
@@ -154,7 +157,7 @@ class Model : public Napi::ObjectWrap<Model> {
             report({"vae", ++blocks, 0});
           };
           try {
-            *out = vae.decode(z);
+            *out = vae.decode(z, tile);
           } catch (...) {
             vae.between_blocks = nullptr;
             throw;

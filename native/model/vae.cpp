@@ -1,5 +1,7 @@
 #include "model/vae.h"
 
+#include "model/vae_tiled.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -43,7 +45,8 @@ Tensor VAEModel::attention_block(const Weights& w, const Tensor& x) {
   return backend_.conv2d(a, w("proj_out.weight"), &w("proj_out.bias"), Conv2dParams::same(1), &x);
 }
 
-Tensor VAEModel::decode(const Tensor& z) {
+Tensor VAEModel::decode(const Tensor& z, int tile_pixels) {
+  if (tile_pixels > 0) return TiledVAE(config_, backend_, residency_, tile_pixels).decode(z, between_blocks);
   SD_CHECK(z.ndim() == 4 && z.dim(1) == config_.embed_dim, "VAE decode: latent must be [B, ", config_.embed_dim,
            ", h, w], got ", z.describe());
   ScopeGuard scope(residency_, kVAEPrefix);

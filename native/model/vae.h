@@ -21,7 +21,9 @@ class VAEModel {
 
   // z in the VAE's own latent space (diffusion latent / scale_factor), host F32
   // [B, z_channels, h, w] -> image host F32 [B, out_ch, 8h, 8w], roughly [-1, 1], unclamped.
-  Tensor decode(const Tensor& z);
+  // tile_pixels > 0: the full-resolution layers run in tiles of that many
+  // output pixels (same result, bounded device memory; see vae_tiled.h).
+  Tensor decode(const Tensor& z, int tile_pixels = 0);
   // image host F32 [B, in_channels, H, W] in [-1, 1] -> posterior moments.
   VAEMoments encode(const Tensor& image);
 

@@ -11,6 +11,11 @@ namespace cpu {
 void group_norm(const float* x, float* y, int64_t batch, int64_t pixels, int64_t channels, int groups,
                 const float* gamma, const float* beta, float eps, bool silu);
 
+// GroupNorm folded into a per-(batch, channel) affine map: y = x * scale + shift.
+// scale/shift: [batch, channels]. Statistics in double over each group's values.
+void group_norm_affine(const float* x, int64_t batch, int64_t pixels, int64_t channels, int groups,
+                       const float* gamma, const float* beta, float eps, float* scale, float* shift);
+
 // LayerNorm over the last dimension of x [rows, channels].
 void layer_norm(const float* x, float* y, int64_t rows, int64_t channels, const float* gamma, const float* beta,
                 float eps);

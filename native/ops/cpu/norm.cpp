@@ -13,19 +13,17 @@
 namespace sd {
 namespace cpu {
 
-void group_norm(const float* x, float* y, int64_t batch, int64_t pixels, int64_t channels, int groups,
-                const float* gamma, const float* beta, float eps, bool apply_silu) {
+void group_norm_affine(const float* x, int64_t batch, int64_t pixels, int64_t channels, int groups,
+                       const float* gamma, const float* beta, float eps, float* scale, float* shift) {
   SD_CHECK(groups > 0 && channels % groups == 0, "GroupNorm: ", channels, " channels do not split into ", groups,
            " groups");
   const int64_t per_group = channels / groups;
   ThreadPool& pool = compute_pool();
   const int64_t chunks = std::min<int64_t>(pool.size() * 4, std::max<int64_t>(1, pixels / 64));
   std::vector<double> sums(static_cast<size_t>(chunks * channels * 2));
-  std::vector<float> scale(static_cast<size_t>(channels)), shift(static_cast<size_t>(channels));
   for (int64_t n = 0; n < batch; ++n) {
     const float* xn = x + n * pixels * channels;
-    float* yn = y + n * pixels * channels;
-    // Pass 1: per-chunk, per-channel sums of x and x^2.
+    // Per-chunk, per-channel sums of x and x^2, then per group.
     pool.run(chunks, [&](int64_t ch) {
       double* s = sums.data() + ch * channels * 2;
       double* s2 = s + channels;
@@ -55,14 +53,23 @@ void group_norm(const float* x, float* y, int64_t batch, int64_t pixels, int64_t
       const double rstd = 1.0 / std::sqrt(var + static_cast<double>(eps));
       for (int64_t c = g * per_group; c < (g + 1) * per_group; ++c) {
         const double gm = gamma ? gamma[c] : 1.0;
-        scale[static_cast<size_t>(c)] = static_cast<float>(rstd * gm);
-        shift[static_cast<size_t>(c)] = static_cast<float>((beta ? beta[c] : 0.0) - mean * rstd * gm);
+        scale[n * channels + c] = static_cast<float>(rstd * gm);
+        shift[n * channels + c] = static_cast<float>((beta ? beta[c] : 0.0) - mean * rstd * gm);
       }
     }
-    // Pass 2: y = x * scale + shift (+ SiLU), the affine folded per channel.
-    const float* sc = scale.data();
-    const float* sh = shift.data();
-    pool.parallel_for(
+  }
+}
+
+void group_norm(const float* x, float* y, int64_t batch, int64_t pixels, int64_t channels, int groups,
+                const float* gamma, const float* beta, float eps, bool apply_silu) {
+  std::vector<float> scale(static_cast<size_t>(batch * channels)), shift(static_cast<size_t>(batch * channels));
+  group_norm_affine(x, batch, pixels, channels, groups, gamma, beta, eps, scale.data(), shift.data());
+  for (int64_t n = 0; n < batch; ++n) {
+    const float* xn = x + n * pixels * channels;
+    float* yn = y + n * pixels * channels;
+    const float* sc = scale.data() + n * channels;
+    const float* sh = shift.data() + n * channels;
+    compute_pool().parallel_for(
         pixels,
         [&](int64_t p0, int64_t p1) {
           for (int64_t p = p0; p < p1; ++p) {
