@@ -1,3 +1,4 @@
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -7,4 +8,14 @@ import { fileURLToPath } from 'node:url';
  */
 export function packageRoot(): string {
   return join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+}
+
+/** Where the guided install puts everything unless told otherwise (sd-setup setup --dir). */
+export function defaultInstallDir(home = homedir()): string {
+  return join(home, 'sd-setup');
+}
+
+/** Where checkpoints go by default. */
+export function defaultModelsDir(home = homedir()): string {
+  return join(defaultInstallDir(home), 'models');
 }
