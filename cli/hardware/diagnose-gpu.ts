@@ -63,11 +63,17 @@ function describeGpu(gpu: NvidiaGpu): string {
       ? 'VRAM unknown'
       : `${formatMiB(gpu.memoryTotalMiB)} VRAM${gpu.memoryFreeMiB === null ? '' : ` (${formatMiB(gpu.memoryFreeMiB)} free)`}`;
   const arch = gpu.computeCapability ? `, ${describeArch(gpu.computeCapability)}` : '';
-  const fromTable = gpu.computeCapabilitySource === 'name-table' ? ' (architecture from its name: this driver cannot report it)' : '';
+  const fromTable = gpu.computeCapabilitySource === 'name-table' ? ' — known from its name, this driver is too old to report it' : '';
   return `GPU ${gpu.index}: ${gpu.name}, ${memory}${arch}${fromTable}`;
 }
 
-function driverFailureFinding(nvidia: NvidiaFacts, platform: NodeJS.Platform, timeoutMs: string): Finding {
+function driverFailureFinding(nvidia: NvidiaFacts, adapters: AdapterFacts, platform: NodeJS.Platform, timeoutMs: string): Finding {
+  const cards = adapters.adapters.filter((a) => a.vendor === 'nvidia').map((a) => a.name);
+  const f = driverFailure(nvidia, platform, timeoutMs);
+  return cards.length ? { ...f, message: `${cards.join(', ')}: ${f.message}` } : f;
+}
+
+function driverFailure(nvidia: NvidiaFacts, platform: NodeJS.Platform, timeoutMs: string): Finding {
   const linux = platform !== 'win32';
   const reinstall = linux
     ? "reinstall the driver with your distribution's package (e.g. sudo ubuntu-drivers install); with Secure Boot on, its kernel module must be signed"
@@ -148,7 +154,7 @@ export function diagnoseGpu(input: GpuDiagnosisInput, timeoutLabel: string): Gpu
   const noGpuToolkits = () => {
     if (cudaToolkit.toolkits.length === 0) return;
     const list = cudaToolkit.toolkits.map((t, i) => `${toolkitLabel(t)}${i === cudaToolkit.buildUses ? ` ← the build would use this one (${cudaToolkit.buildUsesReason})` : ''}`);
-    findings.push(finding('cuda.toolkits', 'ok', 'nothing', `CUDA toolkit${list.length > 1 ? 's' : ''}: ${list.join('; ')}; unused without a working NVIDIA GPU`));
+    findings.push(finding('cuda.toolkits', 'ok', 'nothing', `installed: ${list.join('; ')}; unused without a working NVIDIA GPU`));
     for (const problem of cudaToolkit.problems) findings.push(finding('cuda.toolkit-problem', 'warn', 'nothing', problem));
   };
   if (nvidia.status === 'not-found') {
@@ -157,7 +163,7 @@ export function diagnoseGpu(input: GpuDiagnosisInput, timeoutLabel: string): Gpu
     return result;
   }
   if (nvidia.status !== 'ok') {
-    findings.push(driverFailureFinding(nvidia, platform, timeoutLabel));
+    findings.push(driverFailureFinding(nvidia, input.adapters, platform, timeoutLabel));
     noGpuToolkits();
     return result;
   }
@@ -221,7 +227,7 @@ export function diagnoseGpu(input: GpuDiagnosisInput, timeoutLabel: string): Gpu
     const list = fits
       .map((f) => `${toolkitLabel(f.toolkit)}${f === build ? ` ← the build uses this one (${cudaToolkit.buildUsesReason})` : ''}`)
       .join('; ');
-    findings.push(finding('cuda.toolkits', 'ok', 'nothing', `CUDA toolkit${fits.length > 1 ? 's' : ''}: ${list}`));
+    findings.push(finding('cuda.toolkits', 'ok', 'nothing', `installed: ${list}`));
   }
   for (const problem of cudaToolkit.problems) findings.push(finding('cuda.toolkit-problem', 'warn', 'nothing', problem));
 
@@ -229,7 +235,7 @@ export function diagnoseGpu(input: GpuDiagnosisInput, timeoutLabel: string): Gpu
     const { fix, link } = installFix(advice, driver, platform, chosen.name);
     findings.push(finding('cuda.toolkit-missing', 'error', 'gpu', 'no CUDA toolkit (nvcc) found: the GPU engine cannot be built', fix, link));
   } else if (build?.usable) {
-    findings.push(finding('cuda.toolkit-ok', 'ok', 'nothing', `CUDA ${build.toolkit.version} builds for ${chosen.name} (${describeArch(cc)}) and this driver runs it`));
+    findings.push(finding('cuda.toolkit-ok', 'ok', 'nothing', `CUDA ${build.toolkit.version} builds for ${chosen.name}, ${describeArch(cc)}, and this driver runs it`));
   } else if (!build && best) {
     findings.push(
       finding(
@@ -265,7 +271,7 @@ export function diagnoseGpu(input: GpuDiagnosisInput, timeoutLabel: string): Gpu
           severity,
           blocks,
           `CUDA ${t.version} needs NVIDIA driver ${needed ?? 'a newer driver'}${needed ? ' or newer' : ''}; this one (${nvidia.driverVersion ?? 'unknown'}) runs CUDA up to ${supportedCuda ?? 'an older version'}${instead}`,
-          other ? fix : `update the NVIDIA driver${needed ? ` to ${needed}+` : ''}, or ${install.replace(/, or use the CPU build$/, '')}`,
+          other ? fix : `update the NVIDIA driver${needed ? ` to ${needed}+` : ''}${advice ? `, or install CUDA ${advice.version} (it matches this driver)` : ''}`,
           other ? null : NVIDIA_DRIVERS_URL,
         ),
       );

@@ -15,6 +15,7 @@ import {
   type Finding,
   type MemoryFacts,
   type NvidiaFacts,
+  type NvidiaGpu,
   type Recommendation,
   type Verdict,
 } from './report.js';
@@ -40,20 +41,20 @@ export interface DiagnoseContext {
 }
 
 function modeWords(r: Recommendation): string {
-  return r.mode === 'normal' ? 'normal mode' : r.mode === 'cpu' ? 'CPU mode' : r.flags.join(' ');
+  return r.mode === 'normal' ? 'normal mode' : r.mode === 'cpu' ? 'CPU mode' : `with ${r.flags.join(' ')}`;
 }
 
-function summarize(verdict: Omit<Verdict, 'summary'>, findings: Finding[], gpuName: string | null, vram: number | null, cpu: CpuFacts): string {
+function summarize(verdict: Omit<Verdict, 'summary'>, findings: Finding[], gpu: NvidiaGpu | null, cpu: CpuFacts): string {
   if (!verdict.canGenerate) {
     const blocker = findings.find((f) => f.blocks === 'everything');
     return `cannot generate yet: ${blocker?.message ?? 'see the ✖ findings'}`;
   }
-  const onGpu = gpuName ? `${gpuName}${vram === null ? '' : ` (${formatMiB(vram)})`}` : null;
+  const onGpu = gpu ? `GPU ${gpu.index} (${gpu.name}${gpu.memoryTotalMiB === null ? '' : `, ${formatMiB(gpu.memoryTotalMiB)}`})` : '';
   if (verdict.engine === 'cuda') return `GPU engine on ${onGpu}, ${modeWords(verdict)}`;
   if (verdict.afterFixes) {
-    return `CPU engine for now (${estimateCpuSpeed(cpu)}); after the GPU fixes: ${onGpu}, ${modeWords(verdict.afterFixes)}`;
+    return `CPU engine for now, ${estimateCpuSpeed(cpu)}; after the GPU fixes above: GPU engine on ${onGpu}, ${modeWords(verdict.afterFixes)}`;
   }
-  return `CPU engine: ${estimateCpuSpeed(cpu)}`;
+  return `CPU engine, ${estimateCpuSpeed(cpu)}`;
 }
 
 /** The whole diagnosis: findings, the engine and memory mode to use, and what fixing the GPU would give. */
@@ -97,7 +98,7 @@ export function diagnose(facts: DoctorFacts, context: DiagnoseContext): DoctorRe
   const partial = { ...recommendation, canGenerate, afterFixes };
   const verdict: Verdict = {
     ...partial,
-    summary: summarize(partial, findings, gpu.gpu?.name ?? null, gpu.gpu?.memoryTotalMiB ?? null, facts.cpu),
+    summary: summarize(partial, findings, gpu.gpu, facts.cpu),
   };
   return {
     schemaVersion: SCHEMA_VERSION,

@@ -1,4 +1,4 @@
-import type { DoctorReport, Finding, Recommendation } from './report.js';
+import type { DoctorReport, Finding } from './report.js';
 
 const ICON = { ok: '✔', warn: '⚠', error: '✖' } as const;
 
@@ -16,13 +16,6 @@ function formatFinding(f: Finding): string[] {
   return lines;
 }
 
-function describe(r: Recommendation, report: DoctorReport): string {
-  if (r.engine === 'cpu') return 'CPU engine';
-  const gpu = report.nvidia.gpus.find((g) => g.index === r.gpuIndex);
-  const mode = r.flags.length ? r.flags.join(' ') : 'normal mode';
-  return `GPU engine on GPU ${r.gpuIndex}${gpu ? ` (${gpu.name})` : ''}, ${mode}`;
-}
-
 /** The report for people: one line per finding with ✔/⚠/✖, a one-line fix under each problem. */
 export function formatReport(report: DoctorReport): string {
   const lines = [`sd-setup doctor ${report.tool.version} — ${report.platform.os} ${report.platform.arch}`];
@@ -33,10 +26,9 @@ export function formatReport(report: DoctorReport): string {
   }
   const v = report.verdict;
   lines.push('', v.canGenerate ? `Result: ${v.summary}` : `Result: ✖ ${v.summary}`);
-  if (v.canGenerate) {
-    lines.push(`  use: ${describe(v, report)}${v.halfPrecisionLoad ? ', half-precision streaming load' : ''}`);
-    if (v.engine === 'cuda' && v.nvcc) lines.push(`  build with: ${v.nvcc} for sm_${(v.cudaArchitectures ?? '').split(';').join(', sm_')}`);
-    if (v.afterFixes) lines.push(`  after the GPU fixes: ${describe(v.afterFixes, report)}`);
+  if (v.canGenerate && v.engine === 'cuda' && v.nvcc) {
+    lines.push(`  build with ${v.nvcc} for sm_${(v.cudaArchitectures ?? '').split(';').join(', sm_')}`);
   }
+  if (v.canGenerate && v.halfPrecisionLoad) lines.push('  load the checkpoint in half precision, tensor by tensor (little RAM)');
   return `${lines.join('\n')}\n`;
 }

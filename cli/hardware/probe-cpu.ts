@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import si from 'systeminformation';
 import type { CpuFacts } from './report.js';
@@ -14,9 +15,25 @@ export interface RawCpu {
 
 export interface CpuProbeInput {
   arch: string;
+  platform: NodeJS.Platform;
   timeoutMs: number;
   /** Default: systeminformation's cpu(), which includes the flags. */
   readCpu?: () => Promise<RawCpu>;
+  /** Default: /proc/cpuinfo on Linux (null elsewhere). */
+  readCpuinfo?: () => string | null;
+}
+
+/** The "flags" line of /proc/cpuinfo (x86) or "Features" (arm64). */
+export function flagsFromCpuinfo(text: string): string | null {
+  return /^(?:flags|Features)\s*:\s*(.*)$/m.exec(text)?.[1]?.trim() ?? null;
+}
+
+function readProcCpuinfo(): string | null {
+  try {
+    return readFileSync('/proc/cpuinfo', 'utf8');
+  } catch {
+    return null;
+  }
 }
 
 /** The SIMD extensions the engine's CPU kernels dispatch on, from a flag list. */
@@ -44,11 +61,14 @@ export async function probeCpu(input: CpuProbeInput): Promise<CpuFacts> {
   const read = input.readCpu ?? (() => si.cpu());
   const raw = await withTimeout<RawCpu | null>(read(), input.timeoutMs, null);
   const fallbackCores = os.cpus().length || 1;
+  // On Linux the kernel's own list, read directly: systeminformation may shell out for it.
+  const cpuinfo = input.platform === 'linux' ? (input.readCpuinfo ?? readProcCpuinfo)() : null;
+  const flags = (cpuinfo ? flagsFromCpuinfo(cpuinfo) : null) || raw?.flags || '';
   return {
     model: raw ? cpuModel(raw) : (os.cpus()[0]?.model.trim() ?? null),
     cores: raw?.cores || fallbackCores,
     physicalCores: raw?.physicalCores || null,
     arch: input.arch,
-    simd: simdFromFlags(raw?.flags ?? '', input.arch),
+    simd: simdFromFlags(flags, input.arch),
   };
 }

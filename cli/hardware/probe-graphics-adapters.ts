@@ -27,6 +27,8 @@ export function adapterVendor(text: string): GraphicsAdapter['vendor'] {
   return 'other';
 }
 
+const SHORT_VENDOR: Partial<Record<GraphicsAdapter['vendor'], string>> = { nvidia: 'NVIDIA', amd: 'AMD', intel: 'Intel', apple: 'Apple' };
+
 /** systeminformation's controllers → our adapters; drops empty entries, keeps order. */
 export function parseAdapters(json: string): GraphicsAdapter[] | null {
   let raw: unknown;
@@ -39,10 +41,13 @@ export function parseAdapters(json: string): GraphicsAdapter[] | null {
   return (raw as RawController[]).flatMap((c) => {
     const vendor = typeof c.vendor === 'string' ? c.vendor.trim() : '';
     const model = typeof c.model === 'string' ? c.model.trim() : typeof c.name === 'string' ? c.name.trim() : '';
-    const name = model.toLowerCase().startsWith(vendor.toLowerCase()) ? model : `${vendor} ${model}`.trim();
-    if (!name) return [];
+    const kind = adapterVendor(`${vendor} ${model}`);
+    // "Advanced Micro Devices, Inc. [AMD/ATI]" reads better as "AMD".
+    const maker = SHORT_VENDOR[kind] ?? vendor;
+    const name = model.toLowerCase().startsWith(maker.toLowerCase()) ? model : `${maker} ${model}`.trim();
+    if (!model && !vendor) return [];
     const vram = typeof c.vram === 'number' && c.vram > 0 ? c.vram : null;
-    return [{ vendor: adapterVendor(`${vendor} ${model}`), name, vramMiB: vram }];
+    return [{ vendor: kind, name, vramMiB: vram }];
   });
 }
 

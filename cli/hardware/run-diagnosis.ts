@@ -67,7 +67,7 @@ export async function runDiagnosis(options: DiagnosisOptions = {}): Promise<Doct
     probeCmake(common),
     probeCxxCompiler(common),
     probeBuildRunner(common),
-    probeCpu({ arch, timeoutMs, ...(options.readCpu ? { readCpu: options.readCpu } : {}) }),
+    probeCpu({ arch, platform, timeoutMs, ...(options.readCpu ? { readCpu: options.readCpu } : {}) }),
     probeMemory({ timeoutMs, ...(options.readMemory ? { readMemory: options.readMemory } : {}) }),
     probeDisk({
       modelsDir: options.modelsDir ?? defaultModelsDir(),
