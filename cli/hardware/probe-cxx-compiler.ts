@@ -69,7 +69,8 @@ export async function probeCxxCompiler(input: ToolProbeInput): Promise<CompilerF
     return vs ? { found: true, path: vs.path, version: vs.version, kind: 'msvc', cpp17: supportsCpp17('msvc', vs.version) } : none;
   }
 
-  const fromEnv = envValue(env, 'CXX', platform);
+  // CXX may carry a launcher or flags ("ccache g++"): CMake runs its first word.
+  const fromEnv = envValue(env, 'CXX', platform)?.trim().split(/\s+/)[0];
   const names = fromEnv ? [fromEnv] : ['c++', 'g++', 'clang++'];
   for (const name of names) {
     const path = pathFor(platform).isAbsolute(name) ? name : findOnPath(name, lookup);
