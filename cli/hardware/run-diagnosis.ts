@@ -39,6 +39,7 @@ export interface DiagnosisOptions {
   readMemory?: () => Promise<{ total: number; available: number }>;
   freeBytesAt?: (dir: string) => Promise<number>;
   nodeVersion?: string;
+  /** The native engine to look for. Default SD_SETUP_ADDON, else build/native/Release/sd_engine.node. */
   engineAddonPath?: string;
   now?: () => Date;
 }
@@ -57,7 +58,8 @@ export async function runDiagnosis(options: DiagnosisOptions = {}): Promise<Doct
   const timeoutMs = options.timeoutMs ?? timeoutFrom(env);
   const common = { exec, env, platform, timeoutMs };
   const nodeVersion = options.nodeVersion ?? process.versions.node;
-  const enginePath = options.engineAddonPath ?? defaultAddonPath();
+  // SD_SETUP_ADDON: the same override loadAddon() honours.
+  const enginePath = options.engineAddonPath ?? env.SD_SETUP_ADDON ?? defaultAddonPath();
 
   const [nvidia, adapters, cudaToolkit, cmake, compiler, buildRunner, cpu, memory, disk] = await Promise.all([
     probeNvidiaSmi(common),

@@ -314,6 +314,19 @@ describe('doctor in-process (runCli)', { timeout: 60_000 }, () => {
     ),
   );
 
+  it(
+    'only warns about missing build tools once the engine is built',
+    withMachine(
+      machine((m) => m.engineBuilt(), { buildTools: false }),
+      async (m) => {
+        const r = await runCli(['doctor', '--json', '--models-dir', m.modelsDir], { env: m.env() });
+        assert.equal(r.code, 0);
+        const report = JSON.parse(r.stdout) as DoctorReport;
+        assert.deepEqual([report.engine.built, findingById(report, 'build.cmake-missing').severity, report.verdict.canGenerate], [true, 'warn', true]);
+      },
+    ),
+  );
+
   it('rejects an empty --models-dir', async () => {
     const r = await runCli(['doctor', '--models-dir', '']);
     assert.equal(r.code, 2);

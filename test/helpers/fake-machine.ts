@@ -89,6 +89,12 @@ export class FakeMachine {
     return nvcc;
   }
 
+  /** Pretends the native engine is built. */
+  engineBuilt(): void {
+    mkdirSync(join(this.root, 'engine'), { recursive: true });
+    writeFileSync(join(this.root, 'engine', 'sd_engine.node'), '');
+  }
+
   lspci(output: string): void {
     this.tool('lspci', { stdout: output });
   }
@@ -100,6 +106,8 @@ export class FakeMachine {
       HOME: this.root,
       LANG: 'C.UTF-8',
       SD_SETUP_CUDA_SEARCH_PATH: this.toolkits,
+      // No engine built yet, whatever this checkout holds.
+      SD_SETUP_ADDON: join(this.root, 'engine', 'sd_engine.node'),
       ...extra,
     };
   }
