@@ -315,6 +315,19 @@ describe('doctor in-process (runCli)', { timeout: 60_000 }, () => {
   );
 
   it(
+    'exits 1 on a CMake older than the engine needs (Ubuntu 20.04\'s 3.16)',
+    withMachine(
+      machine((m) => m.tool('cmake', { stdout: out.CMAKE_3_16 })),
+      async (m) => {
+        const r = await runCli(['doctor', '--json', '--models-dir', m.modelsDir], { env: m.env() });
+        assert.equal(r.code, 1);
+        const f = findingById(JSON.parse(r.stdout) as DoctorReport, 'build.cmake-too-old');
+        assert.match(f.message, /CMake 3\.16\.3 at .*: the engine needs 3\.18 or newer/);
+      },
+    ),
+  );
+
+  it(
     'only warns about missing build tools once the engine is built',
     withMachine(
       machine((m) => m.engineBuilt(), { buildTools: false }),
