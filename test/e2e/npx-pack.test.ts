@@ -4,6 +4,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { DoctorReport } from '../../cli/hardware/report.js';
+import { REPORT_KEYS } from '../helpers/report-schema.js';
 
 // Proves `npx sd-setup` works from what npm would publish, not from this checkout:
 // pack the project, then run the tarball's bin through npx in an empty folder.
@@ -33,6 +35,24 @@ describe('npx from the packed tarball', { timeout: 300_000 }, () => {
       return { stdout: e.stdout ?? '', status: e.status ?? 1 };
     }
   }
+
+  it('runs doctor --json, whose output has the documented schema', () => {
+    const r = npx(['doctor', '--json', '--models-dir', work]);
+    const report = JSON.parse(r.stdout) as DoctorReport;
+    assert.equal(r.status, report.verdict.canGenerate ? 0 : 1);
+    assert.equal(report.schemaVersion, 1);
+    assert.deepEqual(Object.keys(report).sort(), [...REPORT_KEYS].sort());
+    assert.ok(['cuda', 'cpu'].includes(report.verdict.engine));
+    assert.ok(['normal', 'medvram', 'lowvram', 'cpu'].includes(report.verdict.mode));
+    assert.ok(report.findings.length > 0);
+    for (const f of report.findings) {
+      assert.ok(['ok', 'warn', 'error'].includes(f.severity), f.id);
+      assert.ok(['nothing', 'gpu', 'everything'].includes(f.blocks), f.id);
+      assert.equal(typeof f.message, 'string');
+    }
+    // The graphics probe runs a separate script; it must be inside the package.
+    assert.equal(report.adapters.status, 'ok');
+  });
 
   it('prints the version', () => {
     const version = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
