@@ -51,3 +51,34 @@ describe('memory modes on the CPU backend', () => {
     await assert.rejects(runAll({ memoryMode: 'lowvram', weightBudgetMB: 1 }), /VRAM budget of 1 MiB is too small: cond_stage_model/);
   });
 });
+
+describe('tiled VAE decoding', () => {
+  const addon = loadAddon();
+
+  it('matches the untiled decoder for any tile size, square or not', async () => {
+    const model = await addon.loadModel(tinySafetensors, { precision: 'f32' });
+    try {
+      for (const [h, w] of [
+        [16, 16],
+        [12, 20],
+      ] as const) {
+        const z = new Float32Array(4 * h * w);
+        for (let i = 0; i < z.length; i++) z[i] = Math.sin(i * 0.37) * 2 + Math.cos(i * 0.011);
+        const whole = await model.vaeDecode(z, [1, 4, h, w]);
+        for (const tilePixels of [64, 40, 9]) {
+          const tiled = await model.vaeDecode(z, [1, 4, h, w], undefined, { tilePixels });
+          assert.deepEqual(tiled.shape, whole.shape);
+          let diff2 = 0, ref2 = 0;
+          for (let i = 0; i < whole.data.length; i++) {
+            diff2 += (tiled.data[i]! - whole.data[i]!) ** 2;
+            ref2 += whole.data[i]! ** 2;
+          }
+          // Same arithmetic up to summation order of the GroupNorm statistics.
+          assert.ok(Math.sqrt(diff2 / ref2) < 1e-6, `${h}x${w} tile ${tilePixels}: rel_l2 ${Math.sqrt(diff2 / ref2)}`);
+        }
+      }
+    } finally {
+      model.dispose();
+    }
+  });
+});
