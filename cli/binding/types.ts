@@ -95,6 +95,45 @@ export interface LoadModelOptions {
   config?: string;
 }
 
+export interface NativeGenerateRequest {
+  prompt: string;
+  negativePrompt: string;
+  width: number;
+  height: number;
+  /** Webui sampler name or alias. */
+  sampler: string;
+  /** Webui schedule type; "" = the sampler's default (Automatic). */
+  scheduler: string;
+  steps: number;
+  cfgScale: number;
+  /** One per image of the batch. */
+  seeds: number[];
+  clipSkip: number;
+  rng: 'gpu' | 'cpu';
+  eta?: number;
+  emphasis?: string;
+  /** U8 [1 or batch, height, width, 3], already fitted. */
+  initImages?: { data: Uint8Array; shape: number[] };
+  denoisingStrength?: number;
+  /** > 0: VAE decode in tiles of this many pixels. */
+  vaeTilePixels?: number;
+  /** Path of the CLIP vocabulary (assets/bpe_simple_vocab_16e6.txt.gz). */
+  vocab: string;
+  /** Send the current prediction (latent) with each step. */
+  previews?: boolean;
+}
+
+export interface NativeGenerateResult {
+  /** batch x height x width x 3 bytes. */
+  pixels: Uint8Array;
+  batch: number;
+  width: number;
+  height: number;
+  interrupted: boolean;
+  /** What ran: sampler and schedule type names as the webui writes them, steps, eta. */
+  plan: { sampler: string; scheduler: string; steps: number; eta: number };
+}
+
 export type ProgressCallback = (phase: string, done: number, total: number) => void;
 
 export interface ModelInfo {
@@ -136,8 +175,15 @@ export interface NativeModel {
   vaeDecode(z: Float32Array, shape: number[], onProgress?: ProgressCallback, options?: { tilePixels?: number }): Promise<TensorData>;
   /** [async] image [B, 3, H, W] in [-1, 1] -> posterior moments. */
   vaeEncode(image: Float32Array, shape: number[], onProgress?: ProgressCallback): Promise<{ mean: TensorData; logvar: TensorData }>;
+  /**
+   * [async] One batch of txt2img (or img2img with initImages). Rejects with an AbortError after cancel();
+   * after interrupt() it resolves early with `interrupted` and the pictures of the last prediction.
+   */
+  generate(request: NativeGenerateRequest, onStep?: (phase: string, step: number, steps: number, latent?: TensorData) => void): Promise<NativeGenerateResult>;
   /** [sync] Cancels the operation in flight, if any. */
   cancel(): void;
+  /** [sync] generate() only: finish after the current step with what was reached. */
+  interrupt(): void;
   /** [sync] Frees the weights; throws while an operation runs. */
   dispose(): void;
 }

@@ -1,5 +1,7 @@
 #include "addon/job.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 
 namespace sd_addon {
@@ -37,7 +39,18 @@ void Job::OnProgress(const JobProgress* data, size_t count) {
   if (on_progress_.IsEmpty() || count == 0) return;
   const JobProgress& p = data[count - 1];  // only the newest matters
   Napi::Env env = Env();
-  on_progress_.Call({Napi::String::New(env, p.phase), Napi::Number::New(env, p.done), Napi::Number::New(env, p.total)});
+  Napi::Value payload = env.Undefined();
+  if (p.data) {
+    Napi::Object o = Napi::Object::New(env);
+    Napi::Float32Array a = Napi::Float32Array::New(env, p.data->size());
+    std::copy(p.data->begin(), p.data->end(), a.Data());
+    Napi::Array shape = Napi::Array::New(env, p.shape.size());
+    for (size_t i = 0; i < p.shape.size(); ++i) shape.Set(static_cast<uint32_t>(i), static_cast<double>(p.shape[i]));
+    o.Set("data", a);
+    o.Set("shape", shape);
+    payload = o;
+  }
+  on_progress_.Call({Napi::String::New(env, p.phase), Napi::Number::New(env, p.done), Napi::Number::New(env, p.total), payload});
 }
 
 void Job::OnOK() {

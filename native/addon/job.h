@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace sd_addon {
 
@@ -16,6 +17,9 @@ struct JobProgress {
   std::string phase;
   double done = 0;
   double total = 0;
+  // Optional float payload (a sampler's current prediction, for previews).
+  std::shared_ptr<std::vector<float>> data;
+  std::vector<int64_t> shape;
 };
 
 class Job : public Napi::AsyncProgressQueueWorker<JobProgress> {

@@ -8,11 +8,13 @@
 #include <mutex>
 
 #include "addon/convert.h"
+#include "addon/generate_binding.h"
 #include "addon/job.h"
 #include "core/host_allocator.h"
 #include "model/stable_diffusion.h"
 #include "model/unet.h"
 #include "model/vae.h"
+#include "pipeline/generate.h"
 #include "ops/cpu/cpu_features.h"
 #include "ops/cpu/gemm.h"
 
@@ -24,6 +26,7 @@ struct ModelState {
   std::unique_ptr<sd::StableDiffusion> model;  // owned
   std::atomic<bool> busy{false};
   std::atomic<bool> cancel{false};
+  std::shared_ptr<GenerateState> generation = std::make_shared<GenerateState>();
 };
 
 class Model : public Napi::ObjectWrap<Model> {
@@ -36,7 +39,9 @@ class Model : public Napi::ObjectWrap<Model> {
                            InstanceMethod<&Model::unet>("unet"),
                            InstanceMethod<&Model::vae_decode>("vaeDecode"),
                            InstanceMethod<&Model::vae_encode>("vaeEncode"),
+                           InstanceMethod<&Model::generate>("generate"),
                            InstanceMethod<&Model::cancel>("cancel"),
+                           InstanceMethod<&Model::interrupt>("interrupt"),
                            InstanceMethod<&Model::dispose>("dispose"),
                        });
   }
@@ -64,6 +69,7 @@ class Model : public Napi::ObjectWrap<Model> {
     if (!state_->busy.compare_exchange_strong(expected, true))
       throw Napi::Error::New(env, "the model is busy with another operation; wait for it or cancel() it");
     state_->cancel = false;
+    state_->generation->stop = 0;
     auto state = state_;
     return [state] { state->busy = false; };
   }
@@ -202,9 +208,32 @@ class Model : public Napi::ObjectWrap<Model> {
         info.Length() > 2 ? info[2] : env.Undefined(), release);
   }
 
+  // generate(request, onStep?) -> Promise<{pixels, batch, width, height, interrupted, plan}>
+  Napi::Value generate(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    sd::StableDiffusion& m = model(env);
+    auto release = acquire(env);
+    state_->generation->model = &m;
+    try {
+      return start_generate(info, state_->generation, release);
+    } catch (...) {
+      release();
+      throw;
+    }
+  }
+
   // Asks the operation in flight to stop at the next layer boundary (its promise rejects with AbortError).
   Napi::Value cancel(const Napi::CallbackInfo& info) {
-    if (state_) state_->cancel = true;
+    if (state_) {
+      state_->cancel = true;
+      state_->generation->stop = static_cast<int>(sd::StopRequest::Abort);
+    }
+    return info.Env().Undefined();
+  }
+
+  // generate() only: stop sampling after the current step and decode what was reached.
+  Napi::Value interrupt(const Napi::CallbackInfo& info) {
+    if (state_ && state_->generation->stop == 0) state_->generation->stop = static_cast<int>(sd::StopRequest::Interrupt);
     return info.Env().Undefined();
   }
 
