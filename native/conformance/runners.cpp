@@ -16,6 +16,9 @@ const CaseRunner* find_case_runner(const std::string& kind) {
       {"tokenizer", run_tokenizer_case},
       {"tokenizer_ftfy", run_tokenizer_case},
       {"tokenizer_a1111_chunks", run_tokenizer_a1111_chunks_case},
+      {"schedule", run_schedule_case},
+      {"torch_randn_cpu", run_torch_randn_cpu_case},
+      {"philox_randn", run_philox_randn_case},
   };
   const auto it = runners.find(kind);
   return it == runners.end() ? nullptr : &it->second;
