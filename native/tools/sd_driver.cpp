@@ -16,6 +16,7 @@
 #include "conformance/conformance.h"
 #include "core/error.h"
 #include "text/text_commands.h"
+#include "sample/sampler_cases.h"
 
 namespace sd {
 int bench_ops_main(int argc, char** argv);
@@ -100,6 +101,18 @@ int conformance(int argc, char** argv) {
   return failed == 0 ? 0 : 1;
 }
 
+int sampler_replay(int argc, char** argv) {
+  if (argc != 1) return usage();
+  int passed = 0, failed = 0;
+  sd::run_sampler_replay(argv[0], [&](const sd::CaseResult& r) {
+    std::printf("%s\n", sd::format_result_line(r).c_str());
+    std::fflush(stdout);
+    (r.status == sd::CaseResult::Status::Passed ? passed : failed)++;
+  });
+  std::printf("%d passed, %d failed\n", passed, failed);
+  return failed == 0 && passed > 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -111,6 +124,7 @@ int main(int argc, char** argv) {
     if (command == "bench") return sd::bench_model_main(argc - 2, argv + 2);
     if (command == "tokenize") return sd::tokenize_command(argc - 2, argv + 2);
     if (command == "emphasis") return sd::emphasis_command(argc - 2, argv + 2);
+    if (command == "sampler-replay") return sampler_replay(argc - 2, argv + 2);
     return usage();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
