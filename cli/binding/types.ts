@@ -69,6 +69,55 @@ export interface TokenizedPrompt {
   chunks: PromptChunk[];
   /** The webui's token count (what its "n/75" counter shows). */
   tokenCount: number;
+/** Options of `randn`: the webui's two random sources, reproduced exactly. */
+export interface RandnOptions {
+  /**
+   * "gpu": torch.randn on CUDA (Philox4x32-10), the webui's default, also its "NV"
+   * source; each draw uses the next Philox offset. "cpu": torch.randn on a CPU
+   * generator (MT19937); draws continue one stream. Default "gpu".
+   * @example { source: 'cpu', seed: 42, shape: [1, 4, 64, 64] }
+   */
+  source?: 'gpu' | 'cpu';
+  /** Integer seed; a BigInt for seeds of 2^53 and above (up to 2^64 - 1). */
+  seed: number | bigint;
+  /** Tensor shape, e.g. [4, 64, 64] for one 512x512 latent. */
+  shape: number[];
+  /** Successive draws from one generator, concatenated (default 1). */
+  draws?: number;
+  /**
+   * CPU source only: torch's AVX2 float32 math (default, what x86-64 PCs
+   * compute) or the C library's logf/cosf/sinf (torch without AVX2).
+   */
+  cpuVariant?: 'avx2' | 'scalar';
+}
+
+/** One sampler of the webui's list (webui 1.10 names and options). */
+export interface SamplerInfo {
+  name: string;
+  aliases: string[];
+  family: 'k-diffusion' | 'timesteps';
+  /** Schedule used when the schedule type is "Automatic" (a scheduler label). */
+  defaultScheduler: string;
+  /** Two UNet evaluations per step. */
+  secondOrder: boolean;
+  /** Whether eta applies, and its default (1 for ancestral/SDE samplers, 0 for DDIM). */
+  takesEta: boolean;
+  etaDefault: number;
+  /** s_churn, s_tmin, s_tmax, s_noise apply (Euler, Heun, DPM2). */
+  takesChurn: boolean;
+  /** The webui writes its ENSD setting to the infotext for this sampler (when eta != 0). */
+  usesEnsd: boolean;
+  /** SDE sampler driven by Brownian-tree noise. */
+  brownianNoise: boolean;
+  discardPenultimateSigma: boolean;
+  /** Same seed gives the same picture as the webui (false for the SDE samplers). */
+  seedMatchesWebui: boolean;
+}
+
+export interface SchedulerInfo {
+  name: string;
+  label: string;
+  aliases: string[];
 }
 
 export interface NativeBuildInfo {
@@ -217,5 +266,18 @@ export interface NativeAddon {
    * without BOS/EOS or truncation, and `ids`, CompVis' 77-id framing of them.
    */
   clipTokenize(text: string, options: { vocab: string }): { tokens: number[]; ids: number[] };
+   * [sync] Gaussian noise exactly as the webui draws it. Returns
+   * draws * prod(shape) float32 values. Throws TypeError/RangeError on bad options.
+   */
+  randn(options: RandnOptions): Float32Array;
+  /** [sync] The samplers and schedule types the engine provides. */
+  samplers(): { samplers: SamplerInfo[]; schedulers: SchedulerInfo[] };
+  /**
+   * [sync] A sampler name (webui name or alias, case-insensitive, optionally with
+   * a schedule suffix such as "DPM++ 2M Karras") and schedule type ("" or
+   * "Automatic" = the sampler's default) to their canonical names.
+   * Throws an Error listing the valid names when one is unknown.
+   */
+  resolveSampler(name: string, scheduler?: string): { sampler: string; scheduler: string };
   buildInfo: NativeBuildInfo;
 }

@@ -6,13 +6,19 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "addon/model_binding.h"
 #include "conformance/conformance.h"
 #include "core/error.h"
 #include "text/clip_tokenizer.h"
 #include "text/prompt_chunks.h"
+#include "sample/noise_source.h"
+#include "sample/rng_philox.h"
+#include "sample/rng_torch_cpu.h"
+#include "sample/sampler_table.h"
 
 namespace {
 
@@ -200,6 +206,136 @@ Napi::Value ClipTokenize(const Napi::CallbackInfo& info) {
     result.Set("ids", int_array(env, tokenizer->encode_framed(text)));
     return result;
   } catch (const std::exception& e) {
+// A seed: a non-negative integer Number (up to 2^53 - 1) or a BigInt below 2^64.
+uint64_t seed_value(const Napi::Value& v) {
+  Napi::Env env = v.Env();
+  if (v.IsBigInt()) {
+    bool lossless = false;
+    const uint64_t seed = v.As<Napi::BigInt>().Uint64Value(&lossless);
+    if (!lossless) throw Napi::RangeError::New(env, "seed must be a BigInt in [0, 2^64)");
+    return seed;
+  }
+  if (!v.IsNumber()) throw Napi::TypeError::New(env, "seed must be a number or a BigInt");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0 && d <= 9007199254740991.0 && d == static_cast<double>(static_cast<uint64_t>(d))))
+    throw Napi::RangeError::New(env, "seed must be an integer in [0, 2^53) (use a BigInt for larger seeds)");
+  return static_cast<uint64_t>(d);
+}
+
+// [sync] randn({source, seed, shape, draws?, cpuVariant?}) -> Float32Array
+// `draws` successive draws from one generator, concatenated. Throws on bad options.
+Napi::Value Randn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 1 || !info[0].IsObject())
+    throw Napi::TypeError::New(env, "randn({source, seed, shape, draws?, cpuVariant?})");
+  const Napi::Object o = info[0].As<Napi::Object>();
+  const std::string source = string_field(o, "source", "gpu");
+  const uint64_t seed = seed_value(o.Get("seed"));
+  const Napi::Value shape_value = o.Get("shape");
+  if (!shape_value.IsArray()) throw Napi::TypeError::New(env, "shape must be an array of positive integers");
+  const Napi::Array shape_array = shape_value.As<Napi::Array>();
+  sd::Shape shape;
+  double numel = 1;
+  for (uint32_t i = 0; i < shape_array.Length(); ++i) {
+    const Napi::Value d = shape_array.Get(i);
+    const double n = d.IsNumber() ? d.As<Napi::Number>().DoubleValue() : -1;
+    if (!(n >= 1 && n == static_cast<double>(static_cast<int64_t>(n))))
+      throw Napi::TypeError::New(env, "shape must be an array of positive integers");
+    shape.push_back(static_cast<int64_t>(n));
+    numel *= n;
+  }
+  if (numel > static_cast<double>(1 << 28)) throw Napi::RangeError::New(env, "randn: at most 2^28 values per draw");
+  int64_t draws = 1;
+  if (const Napi::Value d = o.Get("draws"); !d.IsUndefined()) {
+    const double n = d.IsNumber() ? d.As<Napi::Number>().DoubleValue() : -1;
+    if (!(n >= 1 && n <= 1024 && n == static_cast<double>(static_cast<int64_t>(n))))
+      throw Napi::RangeError::New(env, "draws must be an integer from 1 to 1024");
+    draws = static_cast<int64_t>(n);
+  }
+  if (numel * static_cast<double>(draws) > static_cast<double>(1 << 28))
+    throw Napi::RangeError::New(env, "randn: at most 2^28 values in all");
+  const std::string variant = string_field(o, "cpuVariant", "avx2");
+  if (variant != "avx2" && variant != "scalar")
+    throw Napi::TypeError::New(env, "cpuVariant must be \"avx2\" or \"scalar\"");
+  std::unique_ptr<sd::NoiseSource> gen;
+  try {
+    if (sd::parse_rng_source(source) == sd::RngSource::Cpu) {
+      gen = std::make_unique<sd::TorchCpuGenerator>(seed, variant == "scalar" ? sd::TorchCpuMath::Scalar
+                                                                            : sd::TorchCpuMath::Avx2);
+    } else {
+      gen = std::make_unique<sd::PhiloxGenerator>(seed);
+    }
+  } catch (const std::exception& e) {
+    throw Napi::TypeError::New(env, e.what());
+  }
+  const int64_t per = static_cast<int64_t>(numel);
+  Napi::Float32Array out = Napi::Float32Array::New(env, static_cast<size_t>(per * draws));
+  try {
+    for (int64_t k = 0; k < draws; ++k) gen->randn_into(out.Data() + k * per, per);
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, e.what());
+  }
+  return out;
+}
+
+Napi::Array string_array(Napi::Env env, const std::vector<std::string>& items) {
+  Napi::Array a = Napi::Array::New(env, items.size());
+  for (size_t i = 0; i < items.size(); ++i) a.Set(static_cast<uint32_t>(i), items[i]);
+  return a;
+}
+
+Napi::Object sampler_object(Napi::Env env, const sd::SamplerInfo& s) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("name", s.name);
+  o.Set("aliases", string_array(env, s.aliases));
+  o.Set("family", s.family == sd::SamplerFamily::KDiffusion ? "k-diffusion" : "timesteps");
+  const sd::SchedulerInfo* sched = sd::find_scheduler(s.default_scheduler.empty() ? "uniform" : s.default_scheduler);
+  o.Set("defaultScheduler", sched ? sched->label : "Uniform");
+  o.Set("secondOrder", s.second_order);
+  o.Set("takesEta", s.takes_eta);
+  o.Set("etaDefault", s.eta_default);
+  o.Set("takesChurn", s.takes_churn);
+  o.Set("usesEnsd", s.uses_ensd);
+  o.Set("brownianNoise", s.brownian_noise);
+  o.Set("discardPenultimateSigma", s.discard_next_to_last_sigma);
+  o.Set("seedMatchesWebui", s.seed_matches_webui);
+  return o;
+}
+
+// [sync] samplers() -> {samplers, schedulers}
+Napi::Value Samplers(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const auto& table = sd::sampler_table();
+  Napi::Array samplers = Napi::Array::New(env, table.size());
+  for (size_t i = 0; i < table.size(); ++i) samplers.Set(static_cast<uint32_t>(i), sampler_object(env, table[i]));
+  const auto& list = sd::schedulers();
+  Napi::Array schedulers = Napi::Array::New(env, list.size());
+  for (size_t i = 0; i < list.size(); ++i) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("name", list[i].name);
+    o.Set("label", list[i].label);
+    o.Set("aliases", string_array(env, list[i].alias ? std::vector<std::string>{list[i].alias} : std::vector<std::string>{}));
+    schedulers.Set(static_cast<uint32_t>(i), o);
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("samplers", samplers);
+  out.Set("schedulers", schedulers);
+  return out;
+}
+
+// [sync] resolveSampler(name, scheduler?) -> {sampler, scheduler}; throws on unknown names.
+Napi::Value ResolveSampler(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString() || (info.Length() > 1 && !info[1].IsString() && !info[1].IsUndefined()))
+    throw Napi::TypeError::New(env, "resolveSampler(name, scheduler?)");
+  const std::string scheduler = info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
+  try {
+    const sd::ResolvedSampler r = sd::resolve_sampler(info[0].As<Napi::String>().Utf8Value(), scheduler);
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("sampler", r.sampler->name);
+    out.Set("scheduler", r.scheduler->label);
+    return out;
+  } catch (const sd::Error& e) {
     throw Napi::Error::New(env, e.what());
   }
 }
@@ -209,6 +345,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   sd_addon::register_model_binding(env, exports);
   exports.Set("tokenize", Napi::Function::New(env, Tokenize));
   exports.Set("clipTokenize", Napi::Function::New(env, ClipTokenize));
+  exports.Set("randn", Napi::Function::New(env, Randn));
+  exports.Set("samplers", Napi::Function::New(env, Samplers));
+  exports.Set("resolveSampler", Napi::Function::New(env, ResolveSampler));
   Napi::Object info = Napi::Object::New(env);
 #ifdef SD_WITH_CUDA
   info.Set("cuda", true);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <random>
 
 #include "sample/rng_philox.h"
 #include "sample/rng_torch_cpu.h"
@@ -18,6 +19,23 @@ RngSource parse_rng_source(const std::string& name) {
 }
 
 const char* rng_source_name(RngSource s) { return s == RngSource::Gpu ? "gpu" : "cpu"; }
+
+uint64_t resolve_seed(int64_t seed) {
+  if (seed == -1) {
+    std::random_device device;
+    const uint64_t wide = (static_cast<uint64_t>(device()) << 32) | device();
+    return wide % 4294967294u;
+  }
+  SD_CHECK(seed >= 0, "seed must be -1 (random) or a non-negative integer, got ", seed);
+  return static_cast<uint64_t>(seed);
+}
+
+std::vector<uint64_t> image_seeds(uint64_t seed, int batch_count, int batch_size) {
+  SD_CHECK(batch_count >= 1 && batch_size >= 1, "batch count and size must be at least 1");
+  std::vector<uint64_t> seeds;
+  for (int i = 0; i < batch_count * batch_size; ++i) seeds.push_back(seed + static_cast<uint64_t>(i));
+  return seeds;
+}
 
 std::unique_ptr<NoiseSource> make_noise_source(RngSource source, uint64_t seed) {
   if (source == RngSource::Gpu) return std::make_unique<PhiloxGenerator>(seed);

@@ -37,6 +37,13 @@ class NoiseSource {
 
 std::unique_ptr<NoiseSource> make_noise_source(RngSource source, uint64_t seed);
 
+// The webui's seed handling: -1 asks for a random seed (a uniform integer below
+// 4294967294, as its get_fixed_seed draws); any other value must be
+// non-negative and is used as is.
+uint64_t resolve_seed(int64_t seed);
+// Image k of batch b (batch_size images per batch) gets seed + b * batch_size + k.
+std::vector<uint64_t> image_seeds(uint64_t seed, int batch_count, int batch_size);
+
 // Per-image noise for a batch (the webui's ImageRNG): generator i is seeded
 // with seeds[i]. The first next() is the initial latent noise; later calls are
 // the samplers' extra draws (ancestral steps, DDIM with eta > 0). With a

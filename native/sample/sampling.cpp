@@ -50,7 +50,6 @@ SamplingPlan plan_sampling(const SamplingRequest& req, const NoiseSchedule& sche
     plan.sigmas = img2img ? img2img_sigma_tail(sigmas, i2i) : sigmas;
     plan.total_steps = static_cast<int>(plan.sigmas.size()) - 1;
   } else {
-    SD_CHECK(!(s.timesteps == TimestepSampler::PLMS && plan.eta != 0), "PLMS runs with eta 0 only");
     TimestepRun& run = plan.timestep_run;
     run.params = ddim_parameters(schedule, ddim_timesteps(i2i.steps, schedule.timesteps()), plan.eta);
     const int n = static_cast<int>(run.params.timesteps.size());

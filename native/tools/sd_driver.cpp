@@ -7,15 +7,21 @@
 //   sd-driver tokenize --vocab FILE [--mode a1111|compvis|clean] [--emphasis MODE]
 //                      [--comma-backtrack N] [--repeat N] (PROMPT | --prompt-file FILE | --batch FILE)
 //   sd-driver emphasis --mode MODE --input FILE
+//   sd-driver sampler-replay DIR     the samplers against the fixtures' recorded trajectories
+//   sd-driver sample --spec FILE|-   one sampling run with an analytic model (JSON in, JSON out;
+//                                    format in native/sample/sample_spec.h)
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "conformance/conformance.h"
 #include "core/error.h"
 #include "text/text_commands.h"
+#include "sample/sample_spec.h"
 #include "sample/sampler_cases.h"
 
 namespace sd {
@@ -34,6 +40,9 @@ int usage() {
                "       sd-driver bench-ops [FILTER] [f16|f32|bf16]\n"
                "       %s",
                sd::kTextCommandsUsage);
+
+               "       sd-driver sampler-replay DIR\n"
+               "       sd-driver sample --spec FILE|-\n");
   return 2;
 }
 
@@ -113,6 +122,20 @@ int sampler_replay(int argc, char** argv) {
   return failed == 0 && passed > 0 ? 0 : 1;
 }
 
+int sample(int argc, char** argv) {
+  if (argc != 2 || std::strcmp(argv[0], "--spec") != 0) return usage();
+  std::ostringstream text;
+  if (std::strcmp(argv[1], "-") == 0) {
+    text << std::cin.rdbuf();
+  } else {
+    std::ifstream in(argv[1], std::ios::binary);
+    if (!in) throw sd::Error(std::string("cannot read ") + argv[1]);
+    text << in.rdbuf();
+  }
+  std::printf("%s\n", sd::run_sample_spec(sd::Json::parse(text.str())).dump().c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -125,6 +148,7 @@ int main(int argc, char** argv) {
     if (command == "tokenize") return sd::tokenize_command(argc - 2, argv + 2);
     if (command == "emphasis") return sd::emphasis_command(argc - 2, argv + 2);
     if (command == "sampler-replay") return sampler_replay(argc - 2, argv + 2);
+    if (command == "sample") return sample(argc - 2, argv + 2);
     return usage();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
