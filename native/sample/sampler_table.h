@@ -2,7 +2,8 @@
 // samplers_k_diffusion and sd_samplers_timesteps.py, webui 1.10): names,
 // aliases, default schedule and options, and its rule for reading a sampler
 // name that carries a schedule ("DPM++ 2M Karras" = DPM++ 2M + Karras, as
-// infotexts from before 1.9 write it).
+// infotexts from before 1.9 write it). DDIM and PLMS step on DDPM timesteps
+// and ignore the schedule type, as in the webui.
 #pragma once
 
 #include <string>
