@@ -3,6 +3,7 @@
 #include <map>
 
 #include "conformance/cases.h"
+#include "sample/sampler_cases.h"
 
 namespace sd {
 
@@ -19,13 +20,8 @@ const CaseRunner* find_case_runner(const std::string& kind) {
       {"schedule", run_schedule_case},
       {"torch_randn_cpu", run_torch_randn_cpu_case},
       {"philox_randn", run_philox_randn_case},
-      // "sampler" and "img2img" need the UNet, VAE and text encoder: their
-      // runners are run_sampler_case / run_img2img_case (sample/sampler_cases.h),
-      // which take the networks as a SamplerCaseModels. Register them once
-      // Resources can provide those, e.g.
-      //   {"sampler", [](CaseContext& c) { run_sampler_case(c, sampler_models(c.resources())); }},
-      //   {"img2img", [](CaseContext& c) { run_img2img_case(c, sampler_models(c.resources())); }},
-      // Until then `sd-driver sampler-replay` checks the samplers alone.
+      {"sampler", [](CaseContext& c) { run_sampler_case(c, sampler_models(c.resources().model())); }},
+      {"img2img", [](CaseContext& c) { run_img2img_case(c, sampler_models(c.resources().model())); }},
   };
   const auto it = runners.find(kind);
   return it == runners.end() ? nullptr : &it->second;

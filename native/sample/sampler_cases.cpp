@@ -7,6 +7,10 @@
 #include <memory>
 
 #include "conformance/resources.h"
+#include "model/stable_diffusion.h"
+#include "model/unet.h"
+#include "model/vae.h"
+#include "pipeline/image_convert.h"
 #include "sample/latent_math.h"
 #include "sample/sampling.h"
 
@@ -128,7 +132,7 @@ void check_images(CaseContext& ctx, const SamplerCaseModels& models, const Tenso
   SD_CHECK(models.decode_first_stage != nullptr, "no VAE decoder");
   const Tensor image = models.decode_first_stage(latent);
   ctx.check("image", image);
-  ctx.check("image_uint8", image_to_uint8_nhwc(image));
+  ctx.check("image_uint8", image_to_uint8(image));
 }
 
 NoiseFn extra_noise_for(CaseContext& ctx) {
@@ -138,29 +142,42 @@ NoiseFn extra_noise_for(CaseContext& ctx) {
 
 }  // namespace
 
-Tensor image_to_uint8_nhwc(const Tensor& image) {
-  SD_CHECK(image.ndim() == 4, "an image batch is [N, C, H, W], got ", image.describe());
-  const Tensor img = image.clone_host(true);
-  const int64_t n = img.dim(0), c = img.dim(1), h = img.dim(2), w = img.dim(3);
-  Tensor out = Tensor::host({n, h, w, c}, DType::U8);
-  const float* src = img.data<float>();
-  uint8_t* dst = out.data<uint8_t>();
-  for (int64_t b = 0; b < n; ++b)
-    for (int64_t ch = 0; ch < c; ++ch)
-      for (int64_t y = 0; y < h; ++y)
-        for (int64_t x = 0; x < w; ++x) {
-          const float v = src[((b * c + ch) * h + y) * w + x];
-          const float shifted = v + 1.0f;
-          float unit = shifted / 2.0f;
-          unit = unit < 0.0f ? 0.0f : (unit > 1.0f ? 1.0f : unit);  // NaN stays NaN -> 0 below
-          const float scaled = 255.0f * unit;
-          dst[((b * h + y) * w + x) * c + ch] = scaled >= 0.0f ? static_cast<uint8_t>(scaled) : 0;
-        }
-  return out;
+namespace {
+
+class UNetEps final : public EpsModel {
+ public:
+  explicit UNetEps(UNetModel& unet) : unet_(unet) {}
+  Tensor eps(const Tensor& x, const std::vector<float>& t, const Tensor& context) override {
+    return unet_.forward(x, t, context);
+  }
+
+ private:
+  UNetModel& unet_;
+};
+
+Tensor scaled(const Tensor& x, float s) {
+  return latent::map(x.clone_host(true), [s](float v) { return v * s; });
+}
+
+}  // namespace
+
+SamplerCaseModels sampler_models(StableDiffusion& model) {
+  SamplerCaseModels m;
+  m.unet = std::make_shared<UNetEps>(model.unet());
+  const double scale_factor = model.config().diffusion.scale_factor;
+  // decode_first_stage: latent * (1 / scale_factor), the factor computed in double.
+  m.decode_first_stage = [&model, scale_factor](const Tensor& latent) {
+    return model.vae().decode(scaled(latent, static_cast<float>(1.0 / scale_factor)));
+  };
+  m.encode_first_stage = [&model, scale_factor](const Tensor& image) {
+    return scaled(model.vae().encode(image).mean, static_cast<float>(scale_factor));
+  };
+  m.encode_text = [&model](const Tensor& ids) { return model.text_encoder().forward(ids); };
+  return m;
 }
 
 void run_sampler_case(CaseContext& ctx, const SamplerCaseModels& models) {
-  SD_CHECK(models.unet != nullptr, "no UNet");
+  SD_CHECK(models.unet, "no UNet");
   const NoiseSchedule schedule;
   const SamplingPlan plan = plan_sampling(request_for(ctx), schedule, false);
   check_plan(ctx, plan);
@@ -174,7 +191,7 @@ void run_sampler_case(CaseContext& ctx, const SamplerCaseModels& models) {
 }
 
 void run_img2img_case(CaseContext& ctx, const SamplerCaseModels& models) {
-  SD_CHECK(models.unet != nullptr, "no UNet");
+  SD_CHECK(models.unet, "no UNet");
   SD_CHECK(models.encode_first_stage != nullptr, "no VAE encoder");
   const NoiseSchedule schedule;
   const SamplingPlan plan = plan_sampling(request_for(ctx), schedule, true);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -15,7 +16,7 @@ namespace sd {
 
 // What the sampler and img2img cases need from the networks.
 struct SamplerCaseModels {
-  EpsModel* unet = nullptr;  // borrowed
+  std::shared_ptr<EpsModel> unet;
   // image [N, 3, H, W] in [-1, 1] (before clamping) = decode_first_stage(latent)
   std::function<Tensor(const Tensor& latent)> decode_first_stage;
   // 0.18215 * posterior mean of the VAE encoder for image [N, 3, H, W] in [-1, 1]
@@ -25,15 +26,14 @@ struct SamplerCaseModels {
   std::function<Tensor(const Tensor& input_ids)> encode_text;
 };
 
-// Registration (native/conformance/runners.cpp), once the networks exist:
-//   {"sampler", [](CaseContext& c) { run_sampler_case(c, models_from(c.resources())); }},
-//   {"img2img", [](CaseContext& c) { run_img2img_case(c, models_from(c.resources())); }},
 void run_sampler_case(CaseContext& ctx, const SamplerCaseModels& models);
 void run_img2img_case(CaseContext& ctx, const SamplerCaseModels& models);
 
-// The webui/CompVis conversion of a decoded image to 8 bits:
-// uint8(trunc(255 * clamp((x + 1) / 2, 0, 1))) in float32, NCHW -> NHWC.
-Tensor image_to_uint8_nhwc(const Tensor& image);
+class StableDiffusion;
+// The loaded model's networks as the sampler cases use them (UNet as an
+// EpsModel, decode_first_stage / encode_first_stage with the scale factor,
+// the text encoder). The model must outlive the result.
+SamplerCaseModels sampler_models(StableDiffusion& model);
 
 // Replays the sampler cases whose trajectories the fixtures record (Euler,
 // Euler a, DPM++ 2M, DPM++ 2M Karras, LMS, DDIM): the denoiser returns the
