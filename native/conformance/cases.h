@@ -18,6 +18,8 @@ void run_tokenizer_case(CaseContext& ctx);  // kinds tokenizer and tokenizer_ftf
 void run_tokenizer_a1111_chunks_case(CaseContext& ctx);
 
 // native/sample/sample_cases.cpp
+
+// native/sample/rng_schedule_cases.cpp
 void run_schedule_case(CaseContext& ctx);
 void run_torch_randn_cpu_case(CaseContext& ctx);
 void run_philox_randn_case(CaseContext& ctx);

@@ -51,11 +51,10 @@ const Tensor& BrownianNoise::at(double t) {
 Tensor BrownianNoise::operator()(float sigma, float sigma_next) {
   const double a = sigma, b = sigma_next;
   SD_CHECK(a != b, "Brownian noise over an empty interval");
-  const Tensor& wa = at(a);
-  const Tensor wa_copy = wa;  // `at` may insert; map nodes are stable, keep a handle anyway
-  const Tensor& wb = at(b);
+  const Tensor wa = at(a);  // a shared handle: the next query inserts into the map
+  const Tensor wb = at(b);
   const float inv = static_cast<float>(1.0 / std::sqrt(std::fabs(b - a)));
-  return latent::map(wb, wa_copy, [inv](float vb, float va) {
+  return latent::map(wb, wa, [inv](float vb, float va) {
     const float diff = vb - va;
     return diff * inv;
   });

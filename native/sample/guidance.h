@@ -41,10 +41,11 @@ struct Guidance {
   bool one_batch = true;
 };
 
-// The guided D(x; sigma) for the k-diffusion samplers.
+// The guided D(x; sigma) for the k-diffusion samplers. `model` and `schedule`
+// are borrowed and must outlive the returned function.
 Denoiser make_kdiffusion_denoiser(EpsModel& model, const NoiseSchedule& schedule, Guidance guidance);
 
-// The guided eps(x; t) for DDIM / PLMS. uncond_first: CompVis' batch order
+// The guided eps(x; t) for DDIM / PLMS (`model` borrowed). uncond_first: CompVis' batch order
 // [uncond, cond] (the webui puts cond first; the guided result is the same).
 EpsPredictor make_eps_guidance(EpsModel& model, Guidance guidance, bool uncond_first = true);
 
