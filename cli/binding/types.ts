@@ -69,6 +69,8 @@ export interface TokenizedPrompt {
   chunks: PromptChunk[];
   /** The webui's token count (what its "n/75" counter shows). */
   tokenCount: number;
+}
+
 /** Options of `randn`: the webui's two random sources, reproduced exactly. */
 export interface RandnOptions {
   /**
@@ -266,6 +268,7 @@ export interface NativeAddon {
    * without BOS/EOS or truncation, and `ids`, CompVis' 77-id framing of them.
    */
   clipTokenize(text: string, options: { vocab: string }): { tokens: number[]; ids: number[] };
+  /**
    * [sync] Gaussian noise exactly as the webui draws it. Returns
    * draws * prod(shape) float32 values. Throws TypeError/RangeError on bad options.
    */

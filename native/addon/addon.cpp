@@ -6,19 +6,18 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <memory>
 #include <string>
 #include <vector>
 
 #include "addon/model_binding.h"
 #include "conformance/conformance.h"
 #include "core/error.h"
-#include "text/clip_tokenizer.h"
-#include "text/prompt_chunks.h"
 #include "sample/noise_source.h"
 #include "sample/rng_philox.h"
 #include "sample/rng_torch_cpu.h"
 #include "sample/sampler_table.h"
+#include "text/clip_tokenizer.h"
+#include "text/prompt_chunks.h"
 
 namespace {
 
@@ -206,6 +205,10 @@ Napi::Value ClipTokenize(const Napi::CallbackInfo& info) {
     result.Set("ids", int_array(env, tokenizer->encode_framed(text)));
     return result;
   } catch (const std::exception& e) {
+    throw Napi::Error::New(env, e.what());
+  }
+}
+
 // A seed: a non-negative integer Number (up to 2^53 - 1) or a BigInt below 2^64.
 uint64_t seed_value(const Napi::Value& v) {
   Napi::Env env = v.Env();
@@ -342,12 +345,12 @@ Napi::Value ResolveSampler(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("runConformance", Napi::Function::New(env, RunConformance));
-  sd_addon::register_model_binding(env, exports);
-  exports.Set("tokenize", Napi::Function::New(env, Tokenize));
-  exports.Set("clipTokenize", Napi::Function::New(env, ClipTokenize));
   exports.Set("randn", Napi::Function::New(env, Randn));
   exports.Set("samplers", Napi::Function::New(env, Samplers));
   exports.Set("resolveSampler", Napi::Function::New(env, ResolveSampler));
+  sd_addon::register_model_binding(env, exports);
+  exports.Set("tokenize", Napi::Function::New(env, Tokenize));
+  exports.Set("clipTokenize", Napi::Function::New(env, ClipTokenize));
   Napi::Object info = Napi::Object::New(env);
 #ifdef SD_WITH_CUDA
   info.Set("cuda", true);

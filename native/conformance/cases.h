@@ -17,8 +17,6 @@ void run_vae_encode_case(CaseContext& ctx);
 void run_tokenizer_case(CaseContext& ctx);  // kinds tokenizer and tokenizer_ftfy
 void run_tokenizer_a1111_chunks_case(CaseContext& ctx);
 
-// native/sample/sample_cases.cpp
-
 // native/sample/rng_schedule_cases.cpp
 void run_schedule_case(CaseContext& ctx);
 void run_torch_randn_cpu_case(CaseContext& ctx);

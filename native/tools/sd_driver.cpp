@@ -38,11 +38,10 @@ int usage() {
                "                 [--no-half] [--tolerance-rel R]\n"
                "       sd-driver bench MODEL [options]       (sd-driver bench for the list)\n"
                "       sd-driver bench-ops [FILTER] [f16|f32|bf16]\n"
+               "       sd-driver sampler-replay DIR\n"
+               "       sd-driver sample --spec FILE|-\n"
                "       %s",
                sd::kTextCommandsUsage);
-
-               "       sd-driver sampler-replay DIR\n"
-               "       sd-driver sample --spec FILE|-\n");
   return 2;
 }
 
