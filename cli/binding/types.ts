@@ -168,6 +168,8 @@ export interface NativeGenerateRequest {
   denoisingStrength?: number;
   /** > 0: VAE decode in tiles of this many pixels. */
   vaeTilePixels?: number;
+  /** txt2img: start from this noise [batch, 4, h, w] instead of the seeds' first draw. */
+  initialNoise?: TensorData;
   /** Path of the CLIP vocabulary (assets/bpe_simple_vocab_16e6.txt.gz). */
   vocab: string;
   /** Send the current prediction (latent) with each step. */
@@ -240,6 +242,8 @@ export interface NativeModel {
 }
 
 export interface NativeAddon {
+  /** [sync] Whether the CUDA backend can start on this machine, and why not. */
+  cudaStatus(): { available: boolean; reason: string };
   /** [async] Loads a checkpoint (.safetensors or .ckpt). Rejects with a message naming the problem. */
   loadModel(path: string, options?: LoadModelOptions, onProgress?: ProgressCallback): Promise<NativeModel>;
   /**

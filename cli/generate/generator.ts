@@ -6,6 +6,7 @@ import type { LoadModelOptions, NativeModel } from '../binding/types.js';
 import { UserError } from '../errors.js';
 import { fitImage } from '../image/resize.js';
 import { clipVocabPath, packageRoot } from '../paths.js';
+import { checkSampler } from './check-sampler.js';
 import { createInfotext } from './infotext.js';
 import { modelShortHash } from './model-hash.js';
 import { cheapPreview } from './preview.js';
@@ -100,6 +101,7 @@ export class Generator {
 
   async generate(input: GenerateParams, options: GenerateOptions = {}): Promise<GenerationResult> {
     const params = validateGenerateParams(input);
+    checkSampler(params.samplerName, params.scheduler);
     if (this.busy) throw new UserError('a generation is already running; wait for it or interrupt it');
     this.busy = true;
     this.interruptRequested = false;
@@ -130,6 +132,7 @@ export class Generator {
             rng: params.rng,
             ...(params.eta !== undefined ? { eta: params.eta } : {}),
             ...(initImages ? { initImages, denoisingStrength: params.denoisingStrength ?? 0.75 } : {}),
+            ...(params.initialNoise && batch === 0 ? { initialNoise: params.initialNoise } : {}),
             vocab: clipVocabPath(),
             previews: previewEvery > 0,
           },
@@ -173,6 +176,17 @@ export class Generator {
     return { data, shape: [count, params.height, params.width, 3] };
   }
 
+  /**
+   * What the webui writes as "Schedule type": the one asked for, or the one a
+   * name like "DPM++ 2M Karras" carries, else "Automatic".
+   */
+  private scheduleTypeLabel(params: GenerateParams, resolved: string): string {
+    if (params.scheduler !== 'Automatic') return resolved;
+    const wanted = params.samplerName.toLowerCase();
+    const known = this.samplers().some((s) => s.name.toLowerCase() === wanted || s.aliases.some((a) => a.toLowerCase() === wanted));
+    return known ? 'Automatic' : resolved;
+  }
+
   private infotext(params: GenerateParams, seed: number, plan: { sampler: string; scheduler: string; eta: number }): string {
     const img2img = params.initImages !== undefined;
     return createInfotext({
@@ -180,7 +194,7 @@ export class Generator {
       negativePrompt: params.negativePrompt,
       steps: params.steps,
       sampler: plan.sampler,
-      scheduleType: params.scheduler !== 'Automatic' ? plan.scheduler : undefined,
+      scheduleType: this.scheduleTypeLabel(params, plan.scheduler),
       cfgScale: params.cfgScale,
       seed,
       width: params.width,

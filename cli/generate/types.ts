@@ -32,6 +32,11 @@ export interface GenerateParams {
   initImages?: RgbImage[] | undefined;
   denoisingStrength?: number | undefined;
   resizeMode?: ResizeMode | undefined;
+  /**
+   * txt2img: the initial noise [batchSize, 4, height/8, width/8] instead of the seeds' first draw
+   * (for reproducing reference runs; not a webui field).
+   */
+  initialNoise?: { data: Float32Array; shape: number[] } | undefined;
 }
 
 export interface GenerationProgress {

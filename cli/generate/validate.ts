@@ -100,6 +100,13 @@ export function validateGenerateParams(input: unknown, sizeMultiple = 8): Genera
     rng,
     eta: number(o, 'eta', undefined, 0, 1),
   };
+  if (o.initialNoise !== undefined && o.initialNoise !== null) {
+    const n = o.initialNoise as { data?: unknown; shape?: unknown };
+    const expected = [params.batchSize, 4, params.height / 8, params.width / 8];
+    if (!(n.data instanceof Float32Array) || !Array.isArray(n.shape) || n.shape.join() !== expected.join())
+      throw new ValidationError('initialNoise', `must be a Float32Array of shape [${expected.join(', ')}]`);
+    params.initialNoise = { data: n.data, shape: n.shape as number[] };
+  }
   if (o.initImages !== undefined && o.initImages !== null) {
     if (!Array.isArray(o.initImages) || o.initImages.length === 0) throw new ValidationError('initImages', 'must be a non-empty list of images');
     params.initImages = o.initImages as GenerateParams['initImages'];

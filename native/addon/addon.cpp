@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "addon/model_binding.h"
+#include "backend/backend.h"
 #include "conformance/conformance.h"
 #include "core/error.h"
 #include "sample/noise_source.h"
@@ -343,7 +344,18 @@ Napi::Value ResolveSampler(const Napi::CallbackInfo& info) {
   }
 }
 
+// [sync] cudaStatus() -> {available, reason}: whether the CUDA backend can start here.
+Napi::Value CudaStatus(const Napi::CallbackInfo& info) {
+  std::string why;
+  const bool ok = sd::cuda_available(&why);
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("available", ok);
+  o.Set("reason", why);
+  return o;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("cudaStatus", Napi::Function::New(env, CudaStatus));
   exports.Set("runConformance", Napi::Function::New(env, RunConformance));
   exports.Set("randn", Napi::Function::New(env, Randn));
   exports.Set("samplers", Napi::Function::New(env, Samplers));

@@ -66,6 +66,11 @@ Napi::Value start_generate(const Napi::CallbackInfo& info, std::shared_ptr<Gener
     const Napi::Object img = init.As<Napi::Object>();
     r.init_images = tensor_from_js(img.Get("data"), img.Get("shape"), sd::DType::U8, "initImages");
   }
+  const Napi::Value noise = o.Get("initialNoise");
+  if (!noise.IsUndefined() && !noise.IsNull()) {
+    const Napi::Object n = noise.As<Napi::Object>();
+    r.initial_noise = tensor_from_js(n.Get("data"), n.Get("shape"), sd::DType::F32, "initialNoise");
+  }
   const std::string vocab = string_option(o, "vocab", "");
   if (vocab.empty()) throw Napi::TypeError::New(env, "generate needs the path of the CLIP vocabulary (vocab)");
 

@@ -115,6 +115,12 @@ GenerationOutput generate(StableDiffusion& model, const ClipTokenizer& tokenizer
       for (int64_t i = 0; i < init_latent.numel(); ++i) init_latent.data<float>()[i] *= s;
       if (init_latent.dim(0) != batch) init_latent = repeat_rows(init_latent, batch);
       latent = sample_img2img(out.plan, eps, guidance, schedule, init_latent, rng, callback);
+    } else if (request.initial_noise.defined()) {
+      SD_CHECK(request.initial_noise.shape() == Shape({batch, cfg.unet.in_channels, lh, lw}), "initial noise must be [",
+               batch, ", ", cfg.unet.in_channels, ", ", lh, ", ", lw, "], got ", request.initial_noise.describe());
+      rng.next();  // the seeds' own first draw is replaced, so later draws stay where the webui has them
+      latent = run_sampler(out.plan, eps, guidance, schedule, txt2img_start(out.plan, request.initial_noise),
+                           [&rng] { return rng.next(); }, callback);
     } else {
       latent = sample_txt2img(out.plan, eps, guidance, schedule, rng, callback);
     }

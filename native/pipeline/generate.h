@@ -34,6 +34,10 @@ struct GenerationRequest {
   Tensor init_images;
   // > 0: decode in tiles of this many pixels (bounded device memory, same result).
   int vae_tile_pixels = 0;
+  // txt2img: start from this noise (host F32 [batch, 4, h, w]) instead of the
+  // seeds' first draw — for reproducing reference runs; later draws still
+  // come from the seeds.
+  Tensor initial_noise;
 };
 
 struct GenerationStep {
