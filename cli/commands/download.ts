@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { stringOption } from '../args.js';
 import { defineCommand } from '../command.js';
 import { ExitCode, UsageError } from '../errors.js';
@@ -9,6 +9,7 @@ import { downloadModel, type DownloadResult } from '../download/download-model.j
 import { formatBytes } from '../download/format.js';
 import { modelsDir } from '../download/models-dir.js';
 import { ProgressRenderer } from '../download/progress-renderer.js';
+import { urlFileName } from '../download/target.js';
 import { isStillVerified } from '../download/verified-record.js';
 
 export const downloadCommand = defineCommand({
@@ -59,7 +60,8 @@ Without MODEL: lists the catalogue and what is already in the models folder.`,
       return ExitCode.ok;
     }
 
-    const renderer = new ProgressRenderer(io, model ?? 'file');
+    const label = model ?? (from !== undefined ? basename(from) : urlLabel(url!));
+    const renderer = new ProgressRenderer(io, label);
     const controller = new AbortController();
     // The first Ctrl-C stops cleanly (the part is kept); the listener is then
     // gone, so a second one ends the process at once as usual.
@@ -88,12 +90,20 @@ Without MODEL: lists the catalogue and what is already in the models folder.`,
 });
 
 function describeResult(r: DownloadResult, model: string | undefined): string {
-  const name = model ?? 'the file';
-  const facts = `(${formatBytes(r.bytes)}, SHA-256 ${r.sha256.slice(0, 12)}… verified)`;
-  if (r.outcome === 'present') return `${name} is already in place: ${r.path} ${facts}`;
-  if (r.outcome === 'imported') return `${name} imported: ${r.path} ${facts}`;
+  const facts = `${formatBytes(r.bytes)}, SHA-256 ${r.sha256.slice(0, 12)}… verified`;
+  const subject = model === undefined ? '' : `${model} `;
+  if (r.outcome === 'present') return `${subject}already in place: ${r.path} (${facts})`;
+  if (r.outcome === 'imported') return `${subject}imported: ${r.path} (${facts})`;
   const resumed = r.resumedFrom > 0 ? `, resumed at ${formatBytes(r.resumedFrom)}` : '';
-  return `${name} downloaded: ${r.path} ${facts.slice(0, -1)}${resumed})`;
+  return `${subject}downloaded: ${r.path} (${facts}${resumed})`;
+}
+
+function urlLabel(url: string): string {
+  try {
+    return urlFileName(url) || url;
+  } catch {
+    return url;
+  }
 }
 
 async function listCatalogue(io: Io, dir: string): Promise<void> {

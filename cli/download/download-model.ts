@@ -4,7 +4,6 @@ import { EnvHttpProxyAgent } from 'undici';
 import { packageVersion } from '../version.js';
 import { findModel, loadCatalogue, type Catalogue, type CatalogueModel } from './catalogue.js';
 import { DownloadError, HttpStatusError, isDiskFull } from './download-error.js';
-import { ensureFreeSpace } from './disk-space.js';
 import { acquireLock } from './file-lock.js';
 import { formatBytes } from './format.js';
 import { hashFile } from './hash-file.js';
@@ -157,10 +156,6 @@ async function downloadInto(
   const token = resolveHfToken(options.hfToken, env, homeOf(env));
   const auth = authFor(target, token);
   if (auth) event('info', `sending the Hugging Face token from ${token!.source} to ${new URL(target.url).host} only`);
-  if (target.size !== undefined) {
-    const kept = await fileSize(paths.part);
-    await ensureFreeSpace(dir, target.size - Math.min(kept, target.size), target.what);
-  }
   const timeouts = { ...defaultTimeouts, ...options.timeouts };
   const dispatcher = new EnvHttpProxyAgent({
     connect: { timeout: timeouts.connectMs },
@@ -279,7 +274,7 @@ function explainHttp(error: HttpStatusError, target: DownloadTarget): DownloadEr
   if (error.status === 401 || error.status === 403) {
     const page = model?.page ?? (target.isHuggingFace ? hfModelPage(target.url) : undefined);
     if (page) {
-      return new DownloadError('gated', `${target.what}: access refused (HTTP ${error.status})${server}. This model is gated: accept the license at ${page} and set HF_TOKEN`, {
+      return new DownloadError('gated', `${target.what}: access refused (HTTP ${error.status})${server}; this model is gated: accept the license at ${page} and set HF_TOKEN`, {
         hint:
           'log in at huggingface.co, accept the license on that page, create a read token at https://huggingface.co/settings/tokens, ' +
           'then run again with HF_TOKEN=hf_... in the environment (or --hf-token, or after "huggingface-cli login"). ' +

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { link, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,7 +20,7 @@ export type ReleaseLock = () => Promise<void>;
  */
 export async function acquireLock(lockPath: string, what: string): Promise<ReleaseLock> {
   const me: LockOwner = { pid: process.pid, host: hostname(), started: new Date().toISOString() };
-  const draft = `${lockPath}.${process.pid}.tmp`;
+  const draft = `${lockPath}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
   await writeFile(draft, `${JSON.stringify(me)}\n`);
   try {
     for (let tries = 0; tries < 10; tries++) {
@@ -105,7 +106,7 @@ function isDeadLocalProcess(owner: LockOwner): boolean {
  * stale: if another process replaced it meanwhile, its fresh lock is put back.
  */
 async function breakStaleLock(lockPath: string, stale: LockOwner | undefined): Promise<void> {
-  const aside = `${lockPath}.stale.${process.pid}`;
+  const aside = `${lockPath}.stale.${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     await rename(lockPath, aside);
   } catch (error) {

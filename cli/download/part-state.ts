@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 
 /**
@@ -40,7 +41,7 @@ export async function removeQuietly(...paths: string[]): Promise<void> {
 
 /** Writes beside, then renames over: a reader sees the old or the new JSON, never half of one. */
 export async function writeJsonAtomically(path: string, value: unknown): Promise<void> {
-  const draft = `${path}.${process.pid}.tmp`;
+  const draft = `${path}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
   await writeFile(draft, `${JSON.stringify(value, null, 2)}\n`);
   await rename(draft, path);
 }
