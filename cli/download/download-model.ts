@@ -89,15 +89,16 @@ export async function downloadModel(options: DownloadModelOptions, hooks: Downlo
   const env = options.env ?? process.env;
   const target = resolveTarget(options, options.catalogue ?? loadCatalogue(), env);
   const dir = modelsDir({ dir: options.dir, env, cwd: options.cwd ?? process.cwd() });
-  await mkdir(dir, { recursive: true });
   const path = join(dir, target.fileName);
   const paths = { path, part: `${path}.part`, state: `${path}.part.json`, lock: `${path}.lock` };
   const meter = new ProgressMeter(hooks.onProgress);
   const event = (kind: DownloadEvent['kind'], message: string) => hooks.onEvent?.({ kind, message });
-  hooks.signal?.throwIfAborted();
 
-  const release = await acquireLock(paths.lock, path);
+  let release: (() => Promise<void>) | undefined;
   try {
+    hooks.signal?.throwIfAborted();
+    await mkdir(dir, { recursive: true });
+    release = await acquireLock(paths.lock, path);
     const present = await checkExisting(target, path, hooks, meter, event);
     if (present) return present;
     if (options.from !== undefined) return await importInto(options.from, target, dir, paths, hooks, meter, event);
@@ -105,7 +106,7 @@ export async function downloadModel(options: DownloadModelOptions, hooks: Downlo
   } catch (error) {
     throw await explain(error, target, paths, hooks.signal);
   } finally {
-    await release();
+    await release?.();
   }
 }
 
@@ -265,7 +266,39 @@ async function explain(error: unknown, target: DownloadTarget, paths: { part: st
     });
   }
   if (error instanceof HttpStatusError) return explainHttp(error, target);
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (code && fileSystemCodes.has(code)) {
+    return new DownloadError('bad-input', `cannot write in the models folder: ${message}`, {
+      hint: 'choose a folder you can write to with --dir (or SD_SETUP_HOME)',
+      cause: error,
+    });
+  }
+  if ((code && networkCode.test(code)) || (error as Error | undefined)?.name === 'HTTPParserError') {
+    const host = safeHost(target.url);
+    return new DownloadError('network', `could not download ${target.what}${host ? ` from ${host}` : ''}: ${message}${code ? ` (${code})` : ''}`, {
+      hint: code && /CERT|SSL|TLS|SIG/.test(code)
+        ? 'the secure connection could not be verified; behind a proxy that inspects HTTPS, point NODE_EXTRA_CA_CERTS at its certificate'
+        : 'check the connection (and HTTPS_PROXY if you need a proxy), then run the same command again',
+      cause: error,
+    });
+  }
   return error;
+}
+
+/** Connection, TLS and protocol failures (undici, Node's TLS, llhttp's HPE_ parser errors). */
+const networkCode = /^(UND_ERR|ERR_TLS|ERR_SSL|HPE_|ECONN|ENET|EHOST|EAI_|ENOTFOUND$|ETIMEDOUT$|EPIPE$|EPROTO$|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|CERT_)|SSL/;
+
+/** File-system refusals that mean "this folder is not usable", not a bug. */
+const fileSystemCodes = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EISDIR', 'EEXIST', 'ENAMETOOLONG', 'ELOOP']);
+
+function safeHost(url: string): string | undefined {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'file:' ? undefined : u.host;
+  } catch {
+    return undefined;
+  }
 }
 
 function explainHttp(error: HttpStatusError, target: DownloadTarget): DownloadError {

@@ -1,4 +1,5 @@
 import { request, type Dispatcher } from 'undici';
+import { DownloadError } from './download-error.js';
 
 export interface HttpGetOptions {
   headers: Record<string, string>;
@@ -38,10 +39,12 @@ export async function httpGet(startUrl: URL, options: HttpGetOptions): Promise<H
     const location = headerValue(response.headers.location);
     if ([301, 302, 303, 307, 308].includes(response.statusCode) && location) {
       await response.body.dump();
-      if (hop >= maxRedirects) throw new Error(`too many redirects (more than ${maxRedirects}) starting at ${startUrl.href}`);
+      if (hop >= maxRedirects) {
+        throw new DownloadError('http', `too many redirects (more than ${maxRedirects}) starting at ${startUrl.href}`, { hint: 'the server is misconfigured; try again later or use another URL' });
+      }
       const next = new URL(location, url);
       if (next.protocol !== 'https:' && next.protocol !== 'http:') {
-        throw new Error(`${url.href} redirected to an unsupported address: ${next.href}`);
+        throw new DownloadError('http', `${url.href} redirected to an unsupported address: ${next.href}`, { hint: 'use another URL' });
       }
       url = next;
       continue;

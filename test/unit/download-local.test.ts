@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { downloadModel, DownloadError } from '../../cli/download/index.js';
@@ -98,6 +99,38 @@ describe('--from: importing a file the user already has', () => {
       downloadModel({ from: join(scratch, 'nope.ckpt'), sha256: file.sha256, dir, env }),
       (e: unknown) => e instanceof DownloadError && e.code === 'bad-input' && /nope\.ckpt/.test(e.message),
     );
+  });
+});
+
+describe('unusable places', () => {
+  it('says when the models folder cannot be created', async () => {
+    const { env, scratch } = workspace();
+    const notADir = join(scratch, 'a-file');
+    writeFileSync(notADir, 'x');
+    await assert.rejects(
+      downloadModel({ url: 'http://127.0.0.1:9/model.bin', sha256: file.sha256, dir: join(notADir, 'models'), env }),
+      (e: unknown) => e instanceof DownloadError && e.code === 'bad-input' && /cannot write in the models folder/.test(e.message) && /--dir/.test(e.hint ?? ''),
+    );
+  });
+
+  it('reports a server that does not speak HTTP as a network error, not a crash', async () => {
+    const sockets: Socket[] = [];
+    const garbage = createServer((socket) => {
+      sockets.push(socket);
+      socket.end('SSH-2.0-OpenSSH_9.6\r\n\r\n');
+    });
+    await new Promise<void>((resolve) => garbage.listen(0, '127.0.0.1', resolve));
+    const { port } = garbage.address() as AddressInfo;
+    const { dir, env } = workspace();
+    try {
+      await assert.rejects(
+        downloadModel({ url: `http://127.0.0.1:${port}/model.bin`, sha256: file.sha256, dir, env, retry: { attempts: 2, baseDelayMs: 5 } }),
+        (e: unknown) => e instanceof DownloadError && e.code === 'network' && e.message.includes(`127.0.0.1:${port}`),
+      );
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => garbage.close(resolve));
+    }
   });
 });
 
