@@ -11,8 +11,8 @@
 // does not grow with the file.
 import { spawn, spawnSync } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -65,30 +65,46 @@ const driverSource = `
   });
 `;
 
+// CPU seconds used by waited-for children (cutime + cstime of /proc/self/stat,
+// in clock ticks of 1/100 s): the cost of a run independent of how busy the machine is.
+function childCpuSeconds() {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 function runOurs(url, sha256) {
   const dir = join(work, 'ours');
   rmSync(dir, { recursive: true, force: true });
+  const cpu0 = childCpuSeconds();
   const started = process.hrtime.bigint();
   const r = spawnSync(process.execPath, ['-e', driverSource, url, sha256, dir], { encoding: 'utf8' });
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = childCpuSeconds() - cpu0;
   if (r.status !== 0) throw new Error(`our downloader failed: ${r.stderr}`);
   rmSync(dir, { recursive: true, force: true });
-  return { ...JSON.parse(r.stdout), wall };
+  return { ...JSON.parse(r.stdout), wall, cpu };
 }
 
 function runCurl(url) {
   const out = join(work, 'curl.bin');
+  const cpu0 = childCpuSeconds();
   const started = process.hrtime.bigint();
   const r = spawnSync('curl', ['-s', '-f', '-o', out, url]);
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = childCpuSeconds() - cpu0;
   if (r.status !== 0) throw new Error(`curl failed (${r.status})`);
   rmSync(out, { force: true });
-  return { wall };
+  return { wall, cpu };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const mb = (bytes) => (bytes / 1e6).toFixed(0);
 
+const load0 = os.loadavg().map((x) => x.toFixed(2)).join(' ');
 const { child, port } = await startServer();
 try {
   const blocks = Math.round((Number(values.mb) * 1024 * 1024) / blockBytes);
@@ -108,7 +124,9 @@ try {
   console.log(`  curl -o:         ${curlS.toFixed(2)} s  (${mb(bytes / curlS)} MB/s)   runs: ${curl.map((r) => r.wall.toFixed(2)).join(' ')}`);
   console.log(`  sd-setup (API):  ${oursS.toFixed(2)} s  (${mb(bytes / oursS)} MB/s)   runs: ${ours.map((r) => r.wall.toFixed(2)).join(' ')}`);
   console.log(`  throughput ratio (ours / curl): ${(curlS / oursS).toFixed(2)}x   [ours includes SHA-256, fsync and rename; process start included for both]`);
+  console.log(`  CPU time (user+sys, all threads): curl ${median(curl.map((r) => r.cpu)).toFixed(2)} s, ours ${median(ours.map((r) => r.cpu)).toFixed(2)} s`);
   console.log(`  our peak RSS: ${(median(ours.map((r) => r.maxRssKiB)) / 1024).toFixed(0)} MiB`);
+  console.log(`  machine: ${os.cpus().length} CPUs, load average before/after ${load0} / ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   for (const sizeMb of values.sizes.split(',').map(Number)) {
     const b = Math.round((sizeMb * 1024 * 1024) / blockBytes);
     const r = runOurs(`http://127.0.0.1:${port}/bench.bin?blocks=${b}`, sha256OfRepeated(b));

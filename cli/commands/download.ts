@@ -61,7 +61,7 @@ Without MODEL: lists the catalogue and what is already in the models folder.`,
     }
 
     const label = model ?? (from !== undefined ? basename(from) : urlLabel(url!));
-    const renderer = new ProgressRenderer(io, label);
+    const renderer = new ProgressRenderer(io, label, { columns: process.stderr.columns });
     const controller = new AbortController();
     // The first Ctrl-C stops cleanly (the part is kept); the listener is then
     // gone, so a second one ends the process at once as usual.

@@ -23,12 +23,14 @@ export class ProgressRenderer {
   constructor(
     private readonly io: Io,
     private readonly label: string,
-    private readonly options: { intervalMs?: number; width?: number; now?: () => number } = {},
+    /** columns: the terminal's width, so the redrawn line never wraps (a wrapped line cannot be redrawn in place). */
+    private readonly options: { intervalMs?: number; width?: number; columns?: number | undefined; now?: () => number } = {},
   ) {}
 
   progress = (p: DownloadProgress): void => {
     if (this.io.isTTY) {
-      this.io.err(`\r${this.line(p, true)}\x1b[K`);
+      const columns = this.options.columns ?? 80;
+      this.io.err(`\r${this.line(p, true).slice(0, Math.max(20, columns - 1))}\x1b[K`);
       this.drawn = true;
       return;
     }
@@ -66,9 +68,10 @@ export class ProgressRenderer {
       const pct = percent !== undefined ? `${percent.toFixed(0)}% (${amount})` : amount;
       return `${word} ${this.label}: ${pct}${speed ? ` at ${speed}` : ''}${eta ? `, about ${eta} left` : ''}`;
     }
-    const width = this.options.width ?? 24;
+    const width = this.options.width ?? 20;
     const filled = percent !== undefined ? Math.round((percent / 100) * width) : 0;
     const bar = percent !== undefined ? `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${percent.toFixed(1).padStart(5)}%` : '';
-    return [`${word} ${this.label}`, bar, amount, speed, eta ? `ETA ${eta}` : ''].filter(Boolean).join('  ');
+    const name = p.phase === 'downloading' ? this.label : `${word} ${this.label}`;
+    return [`${name} ${bar}`, amount, speed, eta ? `ETA ${eta}` : ''].filter(Boolean).join('  ');
   }
 }

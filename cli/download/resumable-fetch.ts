@@ -239,8 +239,13 @@ class FetchSession {
   }
 
   private async receive(body: HttpResponse['body']): Promise<void> {
+    let told = this.length;
     const writer = new PartWriter(this.file.fd, this.length, (length) => {
-      this.hasher.advance(length);
+      // Waking the hashing thread every few MB (not per write) keeps it reading in large steps.
+      if (length - told >= 4 << 20) {
+        this.hasher.advance(length);
+        told = length;
+      }
       this.o.onProgress?.(length, this.total);
     });
     try {
@@ -248,6 +253,7 @@ class FetchSession {
     } finally {
       await writer.idle();
       this.length = writer.length;
+      this.hasher.advance(this.length);
     }
   }
 

@@ -199,10 +199,19 @@ describe('progress', () => {
 
   it('draws a bar with bytes, %, speed and ETA on a terminal, redrawn in place', () => {
     const { io, text } = capture(true);
-    const r = new ProgressRenderer(io, 'sd-v1-5');
+    const r = new ProgressRenderer(io, 'sd-v1-5', { columns: 80 });
     r.progress({ phase: 'downloading', bytes: 2_132_573_152, total: 4_265_146_304, bytesPerSecond: 31_200_000, etaSeconds: 68 });
     r.finish();
-    assert.equal(text(), `\rdownloading sd-v1-5  [############------------]  50.0%  2.13 GB / 4.27 GB  31.2 MB/s  ETA 1m 08s\x1b[K\n`);
+    const line = 'sd-v1-5 [##########----------]  50.0%  2.13 GB / 4.27 GB  31.2 MB/s  ETA 1m 08s';
+    assert.ok(line.length < 80);
+    assert.equal(text(), `\r${line}\x1b[K\n`);
+  });
+
+  it('never draws past the terminal width', () => {
+    const { io, text } = capture(true);
+    const r = new ProgressRenderer(io, 'sd-v1-5', { columns: 40 });
+    r.progress({ phase: 'checking', bytes: 1, total: 4_265_146_304, bytesPerSecond: 1e9, etaSeconds: 4 });
+    assert.equal(text(), '\rchecking sd-v1-5 [--------------------]\x1b[K');
   });
 
   it('prints plain periodic lines when not on a terminal', () => {
