@@ -34,7 +34,7 @@ Without MODEL: lists the catalogue and what is already in the models folder.`,
     'hf-token': {
       type: 'string',
       valueName: 'TOKEN',
-      description: 'Hugging Face token for gated models (default: HF_TOKEN, then the Hugging Face CLI login)',
+      description: 'Hugging Face token for gated models (default: HF_TOKEN, then the Hugging Face CLI login; prefer HF_TOKEN: a flag shows in the process list)',
     },
     url: { type: 'string', valueName: 'URL', description: 'download from this address instead (a mirror, or any file with --sha256)' },
     sha256: { type: 'string', valueName: 'HEX', description: 'expected SHA-256 of a file outside the catalogue' },

@@ -65,6 +65,11 @@ async function hub(answer: (authorized: boolean, res: import('node:http').Server
   return { server: s, endpoint: s.origin.replace(address.includes(':') ? `[${address}]` : address, 'localhost') };
 }
 
+/** Only the verified file and its record remain: no .part, .part.json or .lock. */
+function assertClean(dir: string, name: string): void {
+  assert.deepEqual(readdirSync(dir).sort(), [name, `${name}.verified.json`].sort());
+}
+
 describe('tokens, gated models and redirects', () => {
   it('fetches the resolve URL with the token and never sends the token to the CDN host it redirects to', async (t) => {
     let cdn: TestServer;
@@ -82,6 +87,7 @@ describe('tokens, gated models and redirects', () => {
     const { dir, env } = workspace({ HF_ENDPOINT: endpoint, HF_TOKEN: token });
     const r = await downloadModel({ ...fast, model: 'tiny', dir, env, catalogue: catalogue(true) });
     assert.equal(sha256Of(readFileSync(r.path)), file.sha256);
+    assertClean(dir, 'tiny.safetensors');
     assert.equal(server.requests[0]!.path, '/org/tiny/resolve/main/tiny.safetensors');
     assert.equal(server.requests[0]!.authorization, `Bearer ${token}`);
     assert.equal(cdn.requests.length, 1);
@@ -105,6 +111,7 @@ describe('tokens, gated models and redirects', () => {
     const { dir, env } = workspace({ HF_ENDPOINT: endpoint });
     const r = await downloadModel({ ...fast, model: 'tiny', dir, env, catalogue: catalogue(true), hfToken: token });
     assert.equal(sha256Of(readFileSync(r.path)), file.sha256);
+    assertClean(dir, 'tiny.safetensors');
     assert.equal(cdn.requests.length, 2);
     assert.match(cdn.requests[1]!.range ?? '', /^bytes=[1-9]\d*-$/);
     assert.ok(cdn.requests.every((q) => q.authorization === undefined));
@@ -168,6 +175,7 @@ describe('tokens, gated models and redirects', () => {
     );
     const r = await downloadModel({ ...fast, url: `${s.origin}/tiny.bin`, sha256: file.sha256, dir, env, hfToken: token });
     assert.equal(sha256Of(readFileSync(r.path)), file.sha256);
+    assertClean(dir, 'tiny.bin');
     assert.equal(s.requests.at(-1)!.authorization, `Bearer ${token}`);
   });
 });
