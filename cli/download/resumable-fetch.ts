@@ -182,10 +182,12 @@ class FetchSession {
     let total: number | undefined;
     if (status === 200) {
       if (this.length > 0) {
-        this.o.onEvent?.({
-          kind: 'restart',
-          message: 'the server sent the whole file instead of the rest (it cannot resume, or the file changed); starting over',
-        });
+        if (this.useRange) {
+          this.o.onEvent?.({
+            kind: 'restart',
+            message: 'the server sent the whole file instead of the rest (it cannot resume, or the file changed); starting over',
+          });
+        }
         await this.truncate();
       }
       total = optionalInteger(headers['content-length']);
