@@ -104,6 +104,22 @@ describe('resumable download', () => {
     assertClean(dir, 'model.bin');
   });
 
+  it('finishes a part that is already complete (416 to the resume request) without downloading again', async () => {
+    const s = await server((req, res) => serveBytes(req, res, file.data, { etag: '"v1"' }));
+    const url = `${s.origin}/model.bin`;
+    const { dir, env } = workspace();
+    mkdirSync(dir, { recursive: true });
+    // Killed after the last byte but before the rename.
+    writeFileSync(join(dir, 'model.bin.part'), file.data);
+    writeFileSync(join(dir, 'model.bin.part.json'), JSON.stringify({ sha256: file.sha256, url, etag: '"v1"' }));
+    const r = await run({ url, sha256: file.sha256, dir, env });
+    assert.equal(sha256Of(readFileSync(r.path)), file.sha256);
+    assert.equal(s.requests.length, 1);
+    assert.equal(s.requests[0]!.range, `bytes=${file.data.length}-`);
+    assert.equal(s.bytesSent(), 0);
+    assertClean(dir, 'model.bin');
+  });
+
   it('retries a 500 and then succeeds', async () => {
     const s = await server((req, res, i) => {
       if (i === 0) {
