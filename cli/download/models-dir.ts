@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { defaultInstallDir } from '../paths.js';
 
 /**
  * sd-setup's home folder: $SD_SETUP_HOME, else ~/sd-setup. The guided install
@@ -7,7 +8,7 @@ import { isAbsolute, join, resolve } from 'node:path';
  */
 export function sdSetupHome(env: NodeJS.ProcessEnv, home = homeOf(env)): string {
   const fromEnv = env.SD_SETUP_HOME?.trim();
-  return fromEnv ? resolveUserPath(fromEnv, process.cwd(), home) : join(home, 'sd-setup');
+  return fromEnv ? resolveUserPath(fromEnv, process.cwd(), home) : defaultInstallDir(home);
 }
 
 /** Where checkpoints go: --dir when given (relative to cwd), else {sd-setup home}/models. */
