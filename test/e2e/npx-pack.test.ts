@@ -60,4 +60,10 @@ describe('npx from the packed tarball', { timeout: 300_000 }, () => {
     assert.equal(r.status, 0);
     assert.equal(r.stdout.trim(), version);
   });
+
+  it('ships the model catalogue (sd-setup download lists it)', () => {
+    const r = npx(['download', '--dir', join(work, 'models')]);
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /sd-v1-5 .*\n.*v1-5-pruned-emaonly\.safetensors/);
+  });
 });
