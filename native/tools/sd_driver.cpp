@@ -27,6 +27,7 @@
 namespace sd {
 int bench_ops_main(int argc, char** argv);
 int bench_model_main(int argc, char** argv);
+int generate_main(int argc, char** argv);
 }
 
 namespace {
@@ -38,6 +39,7 @@ int usage() {
                "                 [--no-half] [--tolerance-rel R]\n"
                "       sd-driver bench MODEL [options]       (sd-driver bench for the list)\n"
                "       sd-driver bench-ops [FILTER] [f16|f32|bf16]\n"
+               "       sd-driver generate MODEL [options]    (sd-driver generate for the list)\n"
                "       sd-driver sampler-replay DIR\n"
                "       sd-driver sample --spec FILE|-\n"
                "       %s",
@@ -144,6 +146,7 @@ int main(int argc, char** argv) {
     if (command == "conformance") return conformance(argc - 2, argv + 2);
     if (command == "bench-ops") return sd::bench_ops_main(argc - 2, argv + 2);
     if (command == "bench") return sd::bench_model_main(argc - 2, argv + 2);
+    if (command == "generate") return sd::generate_main(argc - 2, argv + 2);
     if (command == "tokenize") return sd::tokenize_command(argc - 2, argv + 2);
     if (command == "emphasis") return sd::emphasis_command(argc - 2, argv + 2);
     if (command == "sampler-replay") return sampler_replay(argc - 2, argv + 2);

@@ -46,11 +46,12 @@ if step model; then
 fi
 
 if step bench; then
+  # Whole 512x512 generations (20 steps, Euler a): seconds per step and peak device memory per mode.
   for mode in normal medvram lowvram; do
-    run $DRIVER bench "$MODEL" --backend cuda --mode $mode --precision f16 --sizes 512 --reps 5 --json "$OUT/bench-$mode.json" 2>&1 | tee "$OUT/bench-$mode.txt"
+    run $DRIVER generate "$MODEL" --backend cuda --mode $mode --steps 20 --size 512 --json "$OUT/generate-$mode.json" 2>&1 | tail -2 | tee -a "$OUT/generate.txt"
   done
-  [ -x $DRIVER ] && $DRIVER help-generate >/dev/null 2>&1 && \
-    run $DRIVER generate "$MODEL" --backend cuda --mode lowvram --steps 20 --size 512 --json "$OUT/generate-lowvram.json"
+  # The UNet step alone (batch 2 = one CFG step), for the comparison with PyTorch.
+  run $DRIVER bench "$MODEL" --backend cuda --mode normal --sizes 512,256 --reps 10 --json "$OUT/bench-normal.json" 2>&1 | tee "$OUT/bench-normal.txt"
 fi
 
 if step torch; then
