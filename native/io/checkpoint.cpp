@@ -1,7 +1,9 @@
 #include "io/checkpoint.h"
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <vector>
 
 #include "io/safetensors.h"
 
@@ -28,8 +30,10 @@ void convert_one(DType src_type, const uint8_t* src, DType dst_type, uint8_t* ds
     std::memcpy(dst, src, dtype_size(src_type));
     return;
   }
+  uint64_t element = 0;  // aligned copy: `src` may sit at any byte offset
+  std::memcpy(&element, src, dtype_size(src_type));
   float f;
-  convert_to_f32(src_type, src, &f, 1);
+  convert_to_f32(src_type, &element, &f, 1);
   convert_from_f32(&f, dst_type, dst, 1);
 }
 
@@ -65,19 +69,22 @@ void gather_stored_tensor(const uint8_t* storage, size_t storage_bytes, DType sr
   if (contiguous) {
     if (src_dtype == dst_type) {
       std::memcpy(dst, base, static_cast<size_t>(numel) * esize);
-    } else if (dst_type == DType::F32) {
-      convert_to_f32(src_dtype, base, reinterpret_cast<float*>(dst), static_cast<size_t>(numel));
-    } else if (src_dtype == DType::F32) {
-      // Aligned copies only: the source may sit at any byte offset.
-      std::vector<float> chunk(4096);
-      for (int64_t i = 0; i < numel; i += 4096) {
-        const size_t n = static_cast<size_t>(std::min<int64_t>(4096, numel - i));
-        std::memcpy(chunk.data(), base + static_cast<size_t>(i) * 4, n * 4);
-        convert_from_f32(chunk.data(), dst_type, dst + static_cast<size_t>(i) * dsize, n);
+      return;
+    }
+    // Through float32 in chunks, copying the source to aligned memory first:
+    // it may sit at any byte offset of the file.
+    constexpr size_t kChunk = 4096;
+    std::vector<uint64_t> raw(kChunk * esize / 8 + 1);
+    std::vector<float> f32(kChunk);
+    for (int64_t i = 0; i < numel; i += static_cast<int64_t>(kChunk)) {
+      const size_t n = static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(kChunk), numel - i));
+      std::memcpy(raw.data(), base + static_cast<size_t>(i) * esize, n * esize);
+      if (dst_type == DType::F32) {
+        convert_to_f32(src_dtype, raw.data(), reinterpret_cast<float*>(dst) + i, n);
+      } else {
+        convert_to_f32(src_dtype, raw.data(), f32.data(), n);
+        convert_from_f32(f32.data(), dst_type, dst + static_cast<size_t>(i) * dsize, n);
       }
-    } else {
-      for (int64_t i = 0; i < numel; ++i)
-        convert_one(src_dtype, base + static_cast<size_t>(i) * esize, dst_type, dst + static_cast<size_t>(i) * dsize);
     }
     return;
   }
@@ -100,11 +107,23 @@ std::unique_ptr<Checkpoint> open_pytorch_checkpoint(const std::string& path);  /
 std::unique_ptr<Checkpoint> open_checkpoint(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   SD_CHECK(in.good(), "cannot open ", path);
-  char magic[4] = {0, 0, 0, 0};
-  in.read(magic, 4);
-  if (in.gcount() == 4 && std::memcmp(magic, "PK\x03\x04", 4) == 0) return open_pytorch_checkpoint(path);
-  if (in.gcount() == 4 && std::memcmp(magic, "PK", 2) == 0)
+  unsigned char head[16] = {};
+  in.read(reinterpret_cast<char*>(head), sizeof head);
+  const auto got = static_cast<size_t>(in.gcount());
+  if (got >= 4 && std::memcmp(head, "PK\x03\x04", 4) == 0) return open_pytorch_checkpoint(path);
+  if (got >= 2 && std::memcmp(head, "PK", 2) == 0)
     fail(path, " is a zip archive that does not start with a file entry; it is not a PyTorch checkpoint");
+  // torch.save before PyTorch 1.6 (or with _use_new_zipfile_serialization=False)
+  // wrote bare pickles: a PROTO opcode first.
+  if (got >= 2 && head[0] == 0x80 && head[1] >= 2 && head[1] <= 5)
+    fail(path, " uses the legacy PyTorch format (saved before PyTorch 1.6), which is not supported; "
+               "use a .safetensors version of the model");
+  size_t first = 0;
+  while (first < got && (head[first] == ' ' || head[first] == '\n' || head[first] == '\r' || head[first] == '\t')) ++first;
+  if (first < got && head[first] == '<')
+    fail(path, " is a web page (HTML), not a model: the download probably failed; download it again");
+  if (got >= 9 && head[8] != '{')
+    fail(path, " is neither a .safetensors file nor a PyTorch .ckpt (unrecognised first bytes); is it a model checkpoint?");
   return std::make_unique<SafetensorsFile>(path);
 }
 

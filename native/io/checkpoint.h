@@ -4,6 +4,7 @@
 // twice in memory.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,6 +35,9 @@ class Checkpoint {
   const StoredTensor* find(const std::string& name) const;
   // A metadata string (safetensors __metadata__), or "" when absent.
   virtual std::string metadata(const std::string& key) const;
+  // Every metadata string: safetensors __metadata__, or the scalars a .ckpt
+  // stores beside its state dict (e.g. "global_step").
+  virtual std::map<std::string, std::string> metadata_map() const { return {}; }
 
   // Converts one tensor into a new contiguous host tensor of `dtype` (a float
   // type for float tensors; integer tensors keep their type when dtype is not

@@ -26,6 +26,13 @@ uint64_t read_u64_le(const uint8_t* p) {
   return v;
 }
 
+// A non-negative integer that a double holds exactly (JSON numbers are doubles).
+bool is_index(const Json& j) {
+  if (!j.is_number()) return false;
+  const double d = j.as_number();
+  return d >= 0 && d <= 9007199254740992.0 && d == static_cast<double>(static_cast<int64_t>(d));
+}
+
 bool mul_overflows(size_t a, size_t b, size_t* out) {
   if (a != 0 && b > std::numeric_limits<size_t>::max() / a) return true;
   *out = a * b;
@@ -80,15 +87,13 @@ SafetensorsFile::SafetensorsFile(const std::string& path) {
     size_t numel = 1;
     if (shape->as_array().size() > 8) bad("tensor \"", name, "\" has more than 8 dimensions");
     for (const Json& d : shape->as_array()) {
-      if (!d.is_number() || d.as_number() < 0 || d.as_number() != static_cast<double>(static_cast<int64_t>(d.as_number())))
-        bad("tensor \"", name, "\" has an invalid shape");
+      if (!is_index(d)) bad("tensor \"", name, "\" has an invalid shape");
       const auto dim = static_cast<size_t>(d.as_number());
       if (mul_overflows(numel, dim, &numel)) bad("tensor \"", name, "\" shape overflows");
       t.shape.push_back(static_cast<int64_t>(dim));
     }
     const auto& off = offsets->as_array();
-    if (off.size() != 2 || !off[0].is_number() || !off[1].is_number() || off[0].as_number() < 0 ||
-        off[1].as_number() < off[0].as_number())
+    if (off.size() != 2 || !is_index(off[0]) || !is_index(off[1]) || off[1].as_number() < off[0].as_number())
       bad("tensor \"", name, "\" has invalid data_offsets");
     const double b = off[0].as_number(), e = off[1].as_number();
     if (e > static_cast<double>(data_size))
@@ -103,10 +108,15 @@ SafetensorsFile::SafetensorsFile(const std::string& path) {
     tensors_.push_back(std::move(t));
     entries_.push_back({data_start + begin, end - begin});
   }
+  // Empty tensors take no bytes and may sit anywhere; every other range must
+  // start at or after the furthest end seen so far (holes are allowed).
   std::sort(ranges.begin(), ranges.end(), [](const Range& a, const Range& b) { return a.begin < b.begin; });
-  for (size_t i = 1; i < ranges.size(); ++i) {
-    if (ranges[i].begin < ranges[i - 1].end && ranges[i].end > ranges[i].begin)
-      bad("tensors \"", tensors_[ranges[i - 1].index].name, "\" and \"", tensors_[ranges[i].index].name, "\" overlap");
+  const Range* furthest = nullptr;
+  for (const Range& r : ranges) {
+    if (r.end == r.begin) continue;
+    if (furthest != nullptr && r.begin < furthest->end)
+      bad("tensors \"", tensors_[furthest->index].name, "\" and \"", tensors_[r.index].name, "\" overlap");
+    if (furthest == nullptr || r.end > furthest->end) furthest = &r;
   }
   // Duplicate names make "which one wins" ambiguous; the JSON reader keeps both, so check here.
   std::vector<std::string> names;

@@ -28,6 +28,7 @@ class SafetensorsFile final : public Checkpoint {
   const char* format() const override { return "safetensors"; }
   std::string metadata(const std::string& key) const override;
   const std::map<std::string, std::string>& all_metadata() const { return metadata_; }
+  std::map<std::string, std::string> metadata_map() const override { return metadata_; }
 
   Tensor read(const StoredTensor& t, DType dtype) const override;
   using Checkpoint::read;

@@ -82,6 +82,15 @@ constexpr const char* kCLIPPrefix = "cond_stage_model.transformer.text_model.";
 // Works out the configuration of a checkpoint: its "sd_config" metadata, a
 // config.json beside it, or else the architecture read from key names and
 // shapes. Throws sd::Error naming what is missing for a non-SD-1.x file.
+// (model/detect_config.cpp)
 ModelConfig detect_model_config(const Checkpoint& ckpt);
+// Same; `source` receives where the configuration came from: "metadata",
+// the sidecar's path, or "inferred" (shapes only: head counts are not stored
+// in the weights, so inference assumes SD 1.x's 8 UNet heads and CLIP's
+// hidden/64 text heads).
+ModelConfig detect_model_config(const Checkpoint& ckpt, std::string* source);
+// Throws unless every tensor `config` needs is in `ckpt` with the expected
+// shape (the schedule buffers and position_ids may be absent).
+void check_config_matches(const Checkpoint& ckpt, const ModelConfig& config, const std::string& config_source);
 
 }  // namespace sd

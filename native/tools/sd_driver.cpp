@@ -10,6 +10,10 @@
 //   sd-driver sampler-replay DIR     the samplers against the fixtures' recorded trajectories
 //   sd-driver sample --spec FILE|-   one sampling run with an analytic model (JSON in, JSON out;
 //                                    format in native/sample/sample_spec.h)
+//   sd-driver inspect FILE [--verify] [--dtype f32|f16|bf16] [--list]
+//   sd-driver load FILE [--dtype f32|f16|bf16] [--prefix P]... [--report]
+//   sd-driver make-model --config sd15|PATH.json --out FILE [--dtype f16|f32|bf16] [--seed N]
+//                        [--format safetensors|ckpt] [--embed-config]
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -29,6 +33,7 @@ int bench_ops_main(int argc, char** argv);
 int bench_model_main(int argc, char** argv);
 int generate_main(int argc, char** argv);
 }
+#include "tools/driver_commands.h"
 
 namespace {
 
@@ -42,6 +47,10 @@ int usage() {
                "       sd-driver generate MODEL [options]    (sd-driver generate for the list)\n"
                "       sd-driver sampler-replay DIR\n"
                "       sd-driver sample --spec FILE|-\n"
+               "       sd-driver inspect FILE [--verify] [--dtype f32|f16|bf16] [--list]\n"
+               "       sd-driver load FILE [--dtype f32|f16|bf16] [--prefix P]... [--report]\n"
+               "       sd-driver make-model --config sd15|PATH.json --out FILE [--dtype f16|f32|bf16] [--seed N]\n"
+               "                 [--format safetensors|ckpt] [--embed-config]\n"
                "       %s",
                sd::kTextCommandsUsage);
   return 2;
@@ -151,6 +160,9 @@ int main(int argc, char** argv) {
     if (command == "emphasis") return sd::emphasis_command(argc - 2, argv + 2);
     if (command == "sampler-replay") return sampler_replay(argc - 2, argv + 2);
     if (command == "sample") return sample(argc - 2, argv + 2);
+    if (command == "inspect") return sd::driver_inspect(argc - 2, argv + 2);
+    if (command == "load") return sd::driver_load(argc - 2, argv + 2);
+    if (command == "make-model") return sd::driver_make_model(argc - 2, argv + 2);
     return usage();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
