@@ -122,6 +122,39 @@ export interface SchedulerInfo {
   aliases: string[];
 }
 
+export interface InspectCheckpointOptions {
+  /** Read and convert every tensor (exercises the whole load path; slow for big files). Default false. */
+  verify?: boolean;
+  /** Float precision tensors are converted to when verifying: "f32" (default), "f16" or "bf16". */
+  dtype?: 'f32' | 'f16' | 'bf16';
+}
+
+export interface CheckpointTensorInfo {
+  name: string;
+  /** Stored element type: "F32", "F16", "BF16", "I64", ... */
+  dtype: string;
+  shape: number[];
+  /** With verify: the type the tensor was converted to (integer tensors keep theirs). */
+  readAs?: string;
+  /** With verify: CRC-32 of the converted tensor's bytes (row-major, little-endian). */
+  crc32?: number;
+}
+
+export interface CheckpointInfo {
+  /** "safetensors" or "ckpt" (a PyTorch zip), from the file's first bytes. */
+  format: 'safetensors' | 'ckpt';
+  /** The detected SD 1.x configuration (config.json layout: unet, vae.ddconfig, clip, diffusion). */
+  config?: Record<string, unknown>;
+  /** Where `config` came from: "metadata", the sidecar file's path, or "inferred" (from shapes). */
+  configSource?: string;
+  /** Why no configuration could be detected (e.g. "... is an SDXL checkpoint; ..."). */
+  configError?: string;
+  /** Every tensor in file order (safetensors: header order; ckpt: state-dict order). */
+  tensors: CheckpointTensorInfo[];
+  /** safetensors __metadata__, or the scalars a .ckpt keeps beside its state dict ("global_step"). */
+  metadata: Record<string, string>;
+}
+
 export interface NativeBuildInfo {
   cuda: boolean;
 }
@@ -286,5 +319,11 @@ export interface NativeAddon {
    * Throws an Error listing the valid names when one is unknown.
    */
   resolveSampler(name: string, scheduler?: string): { sampler: string; scheduler: string };
+  /**
+   * [async] Opens a .safetensors or PyTorch .ckpt checkpoint (chosen by content, not name), validating
+   * its structure, and detects its model configuration. Rejects with an Error whose message names the
+   * problem for anything unreadable or malformed (truncated, corrupt, a pickle referencing code, ...).
+   */
+  inspectCheckpoint(path: string, options?: InspectCheckpointOptions): Promise<CheckpointInfo>;
   buildInfo: NativeBuildInfo;
 }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "addon/checkpoint_binding.h"
 #include "addon/model_binding.h"
 #include "backend/backend.h"
 #include "conformance/conformance.h"
@@ -363,6 +364,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   sd_addon::register_model_binding(env, exports);
   exports.Set("tokenize", Napi::Function::New(env, Tokenize));
   exports.Set("clipTokenize", Napi::Function::New(env, ClipTokenize));
+  sd_addon::register_checkpoint_binding(env, exports);
   Napi::Object info = Napi::Object::New(env);
 #ifdef SD_WITH_CUDA
   info.Set("cuda", true);

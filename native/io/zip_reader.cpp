@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <new>
 
 #include "core/error.h"
 #include "io/inflate.h"
@@ -119,6 +120,13 @@ void ZipReader::read_directory() {
     const uint64_t record_size = u64(z + 4);
     if (record_size < kZip64EndOfDirectorySize - 12 || !fits(record + 12, record_size, eocd - kZip64LocatorSize))
       bad(concat("the zip64 end-of-directory record has an invalid size ", record_size));
+    // The 32-bit record must repeat each value or saturate it; anything else
+    // means one of the two records is damaged.
+    const auto agree = [](uint64_t narrow, uint64_t saturated, uint64_t wide) { return narrow == saturated || narrow == wide; };
+    if (!agree(disk, 0xffff, u32(z + 16)) || !agree(directory_disk, 0xffff, u32(z + 20)) ||
+        !agree(count_here, 0xffff, u64(z + 24)) || !agree(count, 0xffff, u64(z + 32)) ||
+        !agree(directory_size, 0xffffffffu, u64(z + 40)) || !agree(directory_offset, 0xffffffffu, u64(z + 48)))
+      bad("its end-of-directory record and zip64 end-of-directory record disagree (the file is damaged)");
     disk = u32(z + 16);
     directory_disk = u32(z + 20);
     count_here = u64(z + 24);
@@ -233,16 +241,18 @@ ZipData ZipReader::read(const ZipEntry& e, uint64_t max_size, bool verify_crc) c
   if (e.size > kMaxInflatedBytes)
     fail(what_, ": entry \"", e.name, "\" would inflate to ", e.size, " bytes (over the ", kMaxInflatedBytes,
          "-byte limit for compressed entries)");
-  std::vector<uint8_t> out(static_cast<size_t>(e.size));
+  const auto n = static_cast<size_t>(e.size);
+  std::unique_ptr<uint8_t[]> out(new (std::nothrow) uint8_t[n == 0 ? 1 : n]);  // uninitialised: untouched pages stay free
+  if (!out) fail(what_, ": not enough memory to inflate entry \"", e.name, "\" (", n, " bytes)");
   try {
-    inflate_raw_into(src, static_cast<size_t>(e.compressed_size), out.data(), out.size());
+    inflate_raw_into(src, static_cast<size_t>(e.compressed_size), out.get(), n);
   } catch (const Error& err) {
     fail(what_, ": entry \"", e.name, "\": ", err.what(), " (the file is corrupt; download it again)");
   }
   // Always checked here: the inflater has read every byte anyway.
-  if (crc32(out.data(), out.size()) != e.crc32)
+  if (crc32(out.get(), n) != e.crc32)
     fail(what_, ": entry \"", e.name, "\" fails its CRC check (the file is corrupt; download it again)");
-  return ZipData(std::move(out));
+  return ZipData(std::move(out), n);
 }
 
 void ZipReader::release(const ZipEntry& e) const { file_->release(static_cast<size_t>(e.data_offset), static_cast<size_t>(e.compressed_size)); }

@@ -32,24 +32,19 @@ struct ZipEntry {
 };
 
 // The bytes of one entry: a view into the map for stored entries, or an
-// owned buffer for inflated ones (a moved vector keeps its buffer, so the
-// pointer survives moves).
+// owned buffer for inflated ones. The buffer is left uninitialised so that
+// a lying size commits only the pages the inflater actually writes.
 class ZipData {
  public:
   ZipData() = default;
   ZipData(const uint8_t* view, size_t size) : data_(view), size_(size) {}
-  explicit ZipData(std::vector<uint8_t> owned)
-      : owned_(std::move(owned)), data_(owned_.data()), size_(owned_.size()) {}
-  ZipData(ZipData&&) = default;
-  ZipData& operator=(ZipData&&) = default;
-  ZipData(const ZipData&) = delete;  // a copied vector would leave data_ pointing at the original
-  ZipData& operator=(const ZipData&) = delete;
+  ZipData(std::unique_ptr<uint8_t[]> owned, size_t size) : owned_(std::move(owned)), data_(owned_.get()), size_(size) {}
 
   const uint8_t* data() const { return data_; }
   size_t size() const { return size_; }
 
  private:
-  std::vector<uint8_t> owned_;
+  std::unique_ptr<uint8_t[]> owned_;
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
 };

@@ -253,18 +253,18 @@ void check_config_matches(const Checkpoint& ckpt, const ModelConfig& config, con
     if (spec.name != position_ids && !is_float(t->dtype))
       fail(ckpt.path(), ": \"", spec.name, "\" is ", dtype_name(t->dtype), ", not a float tensor");
     if (t->shape != spec.shape)
-      fail(ckpt.path(), ": \"", spec.name, "\" has shape ", shape_str(t->shape), " but ", config_source,
-           " gives a model where it is ", shape_str(spec.shape));
+      fail(ckpt.path(), ": \"", spec.name, "\" has shape ", shape_str(t->shape), ", but the configuration from ",
+           config_source, " needs ", shape_str(spec.shape));
   }
   if (!missing.empty())
-    fail(ckpt.path(), " lacks ", missing.size(), " of the tensors ", config_source, " implies, e.g. \"", missing.front(),
-         "\"; it is not a complete SD 1.x checkpoint");
+    fail(ckpt.path(), " lacks ", missing.size(), " tensor(s) of the SD 1.x model configured by ", config_source, ", e.g. \"",
+         missing.front(), "\"; it is not a complete SD 1.x checkpoint");
   for (const auto& t : ckpt.tensors()) {
     const bool ours = starts_with(t.name, kUNetPrefix) || starts_with(t.name, kCLIPPrefix) ||
                       (starts_with(t.name, kVAEPrefix) && !starts_with(t.name, "first_stage_model.loss."));
     if (ours && expected.find(t.name) == expected.end())
-      fail(ckpt.path(), " has \"", t.name, "\", which an SD 1.x model described by ", config_source,
-           " does not have; it is a different architecture");
+      fail(ckpt.path(), " has \"", t.name, "\", which is not part of the SD 1.x model configured by ", config_source,
+           "; it is a different architecture");
   }
 }
 
