@@ -14,6 +14,7 @@
 #include "core/json.h"
 #include "io/checkpoint.h"
 #include "model/config.h"
+#include "model/sd1_layout.h"
 #include "model/weight_store.h"
 #include "tools/driver_commands.h"
 #include "tools/random_model.h"
@@ -160,6 +161,33 @@ int driver_load(int argc, char** argv) {
   return 0;
 }
 
+namespace {
+
+ModelConfig config_from_argument(const std::string& arg) {
+  if (arg == "sd15") return ModelConfig::sd15();
+  std::ifstream in(arg, std::ios::binary);
+  SD_CHECK(in.good(), "cannot read ", arg, " (--config takes sd15 or a config.json path)");
+  std::stringstream text;
+  text << in.rdbuf();
+  return ModelConfig::from_json(Json::parse(text.str()));
+}
+
+}  // namespace
+
+int driver_layout(int argc, char** argv) {
+  if (argc != 2 || std::string(argv[0]) != "--config") throw Error("usage: sd-driver layout --config sd15|PATH.json");
+  Json out = Json::array();
+  for (const TensorSpec& t : sd1_checkpoint_layout(config_from_argument(argv[1]))) {
+    Json j = Json::object();
+    j.set("name", Json::string(t.name));
+    j.set("dtype", Json::string(dtype_name(t.dtype)));
+    j.set("shape", shape_json(t.shape));
+    out.push(j);
+  }
+  std::printf("%s\n", out.dump().c_str());
+  return 0;
+}
+
 int driver_make_model(int argc, char** argv) {
   RandomModelOptions o;
   std::string out_path, config_arg, format = "safetensors";
@@ -182,15 +210,7 @@ int driver_make_model(int argc, char** argv) {
                 "[--format safetensors|ckpt] [--embed-config]");
   if (format != "safetensors" && format != "ckpt") fail("--format must be safetensors or ckpt");
   o.ckpt = format == "ckpt";
-  if (config_arg == "sd15") {
-    o.config = ModelConfig::sd15();
-  } else {
-    std::ifstream in(config_arg, std::ios::binary);
-    SD_CHECK(in.good(), "cannot read ", config_arg);
-    std::stringstream text;
-    text << in.rdbuf();
-    o.config = ModelConfig::from_json(Json::parse(text.str()));
-  }
+  o.config = config_from_argument(config_arg);
   const auto t0 = std::chrono::steady_clock::now();
   write_random_model(o, out_path, [&](const WriteProgress& p) {
     std::fprintf(stderr, "\rwriting %s: %.0f / %.0f MB", out_path.c_str(), p.bytes_done / 1e6, p.bytes_total / 1e6);

@@ -12,6 +12,7 @@
 //                                    format in native/sample/sample_spec.h)
 //   sd-driver inspect FILE [--verify] [--dtype f32|f16|bf16] [--list]
 //   sd-driver load FILE [--dtype f32|f16|bf16] [--prefix P]... [--report]
+//   sd-driver layout --config sd15|PATH.json
 //   sd-driver make-model --config sd15|PATH.json --out FILE [--dtype f16|f32|bf16] [--seed N]
 //                        [--format safetensors|ckpt] [--embed-config]
 #include <cstdio>
@@ -49,6 +50,7 @@ int usage() {
                "       sd-driver sample --spec FILE|-\n"
                "       sd-driver inspect FILE [--verify] [--dtype f32|f16|bf16] [--list]\n"
                "       sd-driver load FILE [--dtype f32|f16|bf16] [--prefix P]... [--report]\n"
+               "       sd-driver layout --config sd15|PATH.json\n"
                "       sd-driver make-model --config sd15|PATH.json --out FILE [--dtype f16|f32|bf16] [--seed N]\n"
                "                 [--format safetensors|ckpt] [--embed-config]\n"
                "       %s",
@@ -162,6 +164,7 @@ int main(int argc, char** argv) {
     if (command == "sample") return sample(argc - 2, argv + 2);
     if (command == "inspect") return sd::driver_inspect(argc - 2, argv + 2);
     if (command == "load") return sd::driver_load(argc - 2, argv + 2);
+    if (command == "layout") return sd::driver_layout(argc - 2, argv + 2);
     if (command == "make-model") return sd::driver_make_model(argc - 2, argv + 2);
     return usage();
   } catch (const std::exception& e) {
