@@ -76,6 +76,9 @@ void refuse_other_architectures(const KeyIndex& keys) {
     fail(path, " has no UNet weights (model.diffusion_model.*), so it is not a Stable Diffusion checkpoint");
   }
   if (!keys.any_prefix(kVAEPrefix)) fail(path, " has no VAE weights (first_stage_model.*); it is not a complete SD 1.x model");
+  if (!keys.any_prefix(kCLIPPrefix) && keys.any_prefix("cond_stage_model.transformer.embeddings."))
+    fail(path, " uses the CLIP key names of transformers < 4.19 (cond_stage_model.transformer.embeddings.*), "
+               "which are not supported yet; re-save it with a current tool or use another copy of the model");
   if (!keys.any_prefix(kCLIPPrefix))
     fail(path, " has no CLIP text encoder (cond_stage_model.transformer.text_model.*); it is not a complete SD 1.x model");
   const std::string conv_in = std::string(kUNetPrefix) + "input_blocks.0.0.weight";

@@ -88,6 +88,11 @@ describe('model detection', { timeout: 120_000 }, () => {
       edit: () => [{ name: 'down_blocks.0.resnets.0.conv1.weight', dtype: 'F16', shape: [32, 32, 3, 3] }],
       message: /diffusers-format/,
     },
+    {
+      label: 'the pre-4.19 transformers CLIP names',
+      edit: (s) => s.map((x) => ({ ...x, name: x.name.replace('cond_stage_model.transformer.text_model.', 'cond_stage_model.transformer.') })),
+      message: /transformers < 4\.19/,
+    },
     { label: 'no VAE', edit: (s) => s.filter((x) => !x.name.startsWith('first_stage_model.')), message: /no VAE weights/ },
     {
       label: 'a missing tensor',
