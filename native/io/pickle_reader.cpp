@@ -63,6 +63,8 @@ constexpr AllowedGlobal kAllowed[] = {
     {"numpy", "dtype", GlobalKind::Inert, DType::F32},
     {"numpy", "ndarray", GlobalKind::Inert, DType::F32},
     {"_codecs", "encode", GlobalKind::Inert, DType::F32},
+    {"builtins", "set", GlobalKind::Inert, DType::F32},
+    {"__builtin__", "set", GlobalKind::Inert, DType::F32},
 };
 
 bool valid_utf8(const uint8_t* s, size_t n) {

@@ -13,7 +13,7 @@
 //                BFloat16,Long,Int,Short,Char,Byte,Bool}Storage
 //   inert data   pytorch_lightning.callbacks.model_checkpoint.ModelCheckpoint,
 //                numpy.core.multiarray.scalar / _reconstruct, numpy.dtype,
-//                numpy.ndarray, _codecs.encode — sd-v1-x training checkpoints
+//                numpy.ndarray, _codecs.encode, builtins.set — sd-v1-x training checkpoints
 //                store a Lightning callback state holding numpy scalars. They
 //                are kept as opaque records that are never interpreted, so
 //                they cannot do anything; tensors are only looked for in the

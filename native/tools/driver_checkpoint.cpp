@@ -43,7 +43,11 @@ MemoryReport memory_report() {
   MemoryReport m;
 #ifndef _WIN32
   rusage ru{};
+#ifdef __APPLE__
+  if (getrusage(RUSAGE_SELF, &ru) == 0) m.ru_maxrss = static_cast<uint64_t>(ru.ru_maxrss);  // bytes on macOS
+#else
   if (getrusage(RUSAGE_SELF, &ru) == 0) m.ru_maxrss = static_cast<uint64_t>(ru.ru_maxrss) * 1024;  // KiB on Linux
+#endif
 #endif
   std::ifstream status("/proc/self/status");
   std::string line;

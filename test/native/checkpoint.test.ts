@@ -6,7 +6,16 @@ import { after, before, describe, it } from 'node:test';
 import { crc32, constants as zlib } from 'node:zlib';
 import { loadAddon } from '../../cli/binding/load-addon.js';
 import type { CheckpointInfo } from '../../cli/binding/types.js';
-import { buildSafetensors, buildZip, readSafetensorsHeader, readZipEntries, type ZipEntryIn, type ZipOptions } from '../helpers/checkpoint-files.js';
+import {
+  buildSafetensors,
+  buildZip,
+  miniCheckpoint,
+  PickleBuilder,
+  readSafetensorsHeader,
+  readZipEntries,
+  type ZipEntryIn,
+  type ZipOptions,
+} from '../helpers/checkpoint-files.js';
 
 const fixtures = 'test/fixtures/tiny-sd1';
 const ckptPath = join(fixtures, 'model.ckpt');
@@ -150,6 +159,32 @@ describe('checkpoint loading (tiny-sd1 fixtures)', { timeout: 120_000 }, () => {
       // Head counts are not in the weights: inference assumes SD 1.x's (documented).
       assert.equal(c.unet.num_heads, 8);
     }
+  });
+
+  it('reads a Lightning training checkpoint: callbacks, numpy scalars and sets as inert data, parameters as tensors', async () => {
+    const values = new Float32Array([1.5, -2, 0.25, 8]);
+    const p = new PickleBuilder().proto().raw('}');
+    p.str('epoch').int(5).raw('s').str('global_step').int(470000).raw('s');
+    p.str('pytorch-lightning_version').str('1.4.2').raw('s');
+    // callbacks: {ModelCheckpoint: {"best_model_score": numpy.float64 scalar, "monitor": None}}
+    p.str('callbacks').raw('}').global('pytorch_lightning.callbacks.model_checkpoint', 'ModelCheckpoint').raw('}');
+    p.str('best_model_score').global('numpy.core.multiarray', 'scalar').mark();
+    p.global('numpy', 'dtype').tuple((q) => q.str('f8').raw(0x89, 0x88)).raw('R');
+    p.tuple((q) => q.int(3).str('<').raw('N', 'N', 'N').int(0).int(0).int(0)).raw('b');
+    p.global('_codecs', 'encode').tuple((q) => q.str('\u0000\u0000\u0000\u0000\u0000\u0000\u00f0?').str('latin1')).raw('R');
+    p.raw('t', 'R', 's').str('monitor').raw('N', 's', 's', 's');
+    p.str('tags').global('builtins', 'set').mark().raw(']').str('a').raw('a').raw('t', 'R', 's');
+    p.str('state_dict').global('collections', 'OrderedDict').raw(')', 'R').mark();
+    p.str('model.diffusion_model.out.2.bias').global('torch._utils', '_rebuild_parameter').mark();
+    p.tensor({ storageType: 'FloatStorage', key: '0', numel: 4, shape: [4] }).raw(0x88).global('collections', 'OrderedDict').raw(')', 'R', 't', 'R');
+    p.raw('u', 's', '.');
+    const path = join(work, 'lightning.ckpt');
+    writeFileSync(path, miniCheckpoint([{ name: 'unused', values, shape: [4] }], { pickle: p.bytes() }).file);
+    const info = await addon.inspectCheckpoint(path, { verify: true });
+    assert.deepEqual(info.tensors.map((t) => [t.name, t.dtype, t.shape]), [['model.diffusion_model.out.2.bias', 'F32', [4]]]);
+    assert.equal(info.tensors[0]!.crc32, crc32(Buffer.from(values.buffer)));
+    assert.deepEqual(info.metadata, { epoch: '5', global_step: '470000', 'pytorch-lightning_version': '1.4.2' });
+    assert.match(info.configError ?? '', /no VAE weights/);
   });
 
   it('reads deflated, zip64, data-descriptor and renamed-folder archives as written by Node zlib', async () => {
