@@ -186,6 +186,8 @@ class StreamingResidency final : public WeightResidency {
   }
 
   void unload(Unit& u) {
+    // A prefetch still copying must finish before its memory can serve anything else.
+    if (u.pending) backend_.wait_weight_group(u.ticket);
     for (const std::string& name : u.names) {
       const auto it = resident_.find(name);
       if (it == resident_.end()) continue;
