@@ -35,6 +35,7 @@ class WeightStore;
 struct BackendOptions {
   bool half_activations = true;     // fp16 storage, fp32 accumulation; false = fp32 everywhere (--no-half)
   size_t device_budget_bytes = 0;   // cap on all device memory the engine allocates (0 = none)
+  size_t attention_workspace_bytes = 512u << 20;  // scores of one attention query chunk
 };
 
 struct DeviceMemoryReport {

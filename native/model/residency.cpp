@@ -86,6 +86,10 @@ class StreamingResidency final : public WeightResidency {
         always_.push_back(name);
       }
     }
+    for (const char* key : {kCLIPPrefix, kUNetPrefix, kVAEPrefix}) {
+      const auto it = units_.find(key);
+      if (it != units_.end()) it->second.whole_model = true;
+    }
     for (const std::string& name : always_) make_resident(name);
   }
 
@@ -106,6 +110,12 @@ class StreamingResidency final : public WeightResidency {
     const auto it = units_.find(scope);
     if (it == units_.end()) return;
     Unit& u = it->second;
+    if (u.whole_model) {
+      // One model at a time (the webui's medvram): entering the text encoder,
+      // UNet or VAE sends the others away; a model stays until another needs room.
+      for (auto& [key, other] : units_)
+        if (&other != &u && other.resident && other.active == 0) unload(other);
+    }
     if (!u.resident) load(scope, u, /*prefetch=*/false);
     if (u.pending) {
       backend_.wait_weight_group(u.ticket);
@@ -132,7 +142,8 @@ class StreamingResidency final : public WeightResidency {
     const auto it = units_.find(scope);
     if (it == units_.end()) return;
     Unit& u = it->second;
-    if (u.active > 0 && --u.active == 0) unload(u);
+    // Streamed UNet blocks go at once; whole models wait until another model is entered.
+    if (u.active > 0 && --u.active == 0 && !u.whole_model) unload(u);
   }
 
   size_t resident_bytes() const override { return bytes_; }
@@ -143,6 +154,7 @@ class StreamingResidency final : public WeightResidency {
   struct Unit {
     std::vector<std::string> names;
     size_t bytes = 0;  // once prepared
+    bool whole_model = false;  // text encoder, UNet (or its loose weights in lowvram), VAE
     bool resident = false;
     bool pending = false;
     uint64_t ticket = 0;

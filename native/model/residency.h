@@ -4,7 +4,8 @@
 // memory mode decides what entering and leaving a scope costs, as in
 // AUTOMATIC1111's webui:
 //   normal    every weight prepared once, at load
-//   medvram   the text encoder, UNet and VAE each resident only while used
+//   medvram   one of text encoder, UNet and VAE resident at a time: entering
+//             one sends the others back (the UNet stays for a whole sampling run)
 //   lowvram   the UNet streamed block by block, the next block uploading while
 //             the current one computes; text encoder and VAE as in medvram
 // The model code is the same in every mode; the results are identical.

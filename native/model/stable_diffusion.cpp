@@ -1,5 +1,7 @@
 #include "model/stable_diffusion.h"
 
+#include <algorithm>
+
 #include "core/thread_pool.h"
 #include "io/checkpoint.h"
 #include "model/unet.h"
@@ -30,6 +32,12 @@ StableDiffusion::StableDiffusion(const std::string& checkpoint_path, const Engin
     BackendOptions device;
     device.half_activations = options_.half_activations;
     device.device_budget_bytes = options_.device_budget_bytes;
+    // Attention scores are the biggest activations at 512x512; the low-memory modes chunk them finer.
+    device.attention_workspace_bytes = residency.mode == MemoryMode::LowVram   ? (64u << 20)
+                                       : residency.mode == MemoryMode::MedVram ? (256u << 20)
+                                                                               : (512u << 20);
+    if (device.device_budget_bytes)
+      device.attention_workspace_bytes = std::min(device.attention_workspace_bytes, std::max<size_t>(8u << 20, device.device_budget_bytes / 8));
     backend_ = make_cuda_backend(0, device);
   } else {
     fail("unknown backend \"", options_.backend, "\" (use cpu or cuda)");

@@ -86,7 +86,9 @@ GenerationOutput generate(StableDiffusion& model, const ClipTokenizer& tokenizer
   guidance.cond = repeat_rows(encode_prompt(model, tokenizer, request.prompt, request.clip_skip, request.emphasis), batch);
   guidance.uncond =
       repeat_rows(encode_prompt(model, tokenizer, request.negative_prompt, request.clip_skip, request.emphasis), batch);
-  guidance.one_batch = model.options().memory_mode == "normal";  // the webui runs cond/uncond apart in med/lowvram
+  // cond and uncond in one UNet batch in every mode: in lowvram each UNet call
+  // streams all weights once, so two half-size calls would cost twice the uploads.
+  guidance.one_batch = true;
 
   const int64_t lh = request.height / 8, lw = request.width / 8;
   ImageRNG rng(request.rng, {cfg.unet.in_channels, lh, lw}, request.seeds);

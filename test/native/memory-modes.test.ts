@@ -38,7 +38,8 @@ describe('memory modes on the CPU backend', () => {
     }
     assert.ok(med.info.peakResidentBytes < normal.info.peakResidentBytes, 'medvram holds less than everything');
     assert.ok(low.info.peakResidentBytes < med.info.peakResidentBytes, 'lowvram holds less than medvram');
-    assert.equal(low.info.residentBytes, 0, 'nothing stays resident between operations in lowvram');
+    // After the VAE decode only the VAE stays: models go when another one needs the device.
+    assert.ok(low.info.residentBytes > 0 && low.info.residentBytes < med.info.peakResidentBytes, 'only the last model stays');
   });
 
   it('keeps resident weights under the budget at every point of a lowvram run', async () => {

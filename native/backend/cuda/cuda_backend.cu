@@ -70,7 +70,8 @@ class CudaBackend final : public Backend {
     allocator_ = std::make_shared<cuda::DeviceAllocator>(device, options.device_budget_bytes);
     sync_each_op_ = std::getenv("SD_CUDA_SYNC") != nullptr;
     // Attention's score workspace: bounded so it never dominates a small budget.
-    attention_workspace_ = options.device_budget_bytes ? std::max<size_t>(8u << 20, options.device_budget_bytes / 8) : (512u << 20);
+    attention_workspace_ = options.attention_workspace_bytes;
+    SD_CUDA_CHECK(cudaDeviceGetAttribute(&sm_count_, cudaDevAttrMultiProcessorCount, device), "cudaDeviceGetAttribute");
   }
 
   ~CudaBackend() override {
@@ -462,7 +463,17 @@ class CudaBackend final : public Backend {
 
   void run_gemm(const GemmArgs& g, const char* what, GemmType out = GemmType::Half) {
     const GemmType in = half_ ? GemmType::Half : GemmType::Float;
-    cuda::gemm(g, in, half_ ? out : GemmType::Float, tensor_cores_, compute_);
+    const GemmType out_type = half_ ? out : GemmType::Float;
+    // Too few output tiles to fill the GPU (the UNet's 8x8 and 16x16 levels:
+    // M = 128..512, K up to 11520): split K across blocks, then reduce.
+    const int splits = g.batch == 1 && tensor_cores_ && half_ ? cuda::gemm_split_k_factor(g, sm_count_) : 1;
+    if (splits > 1) {
+      Tensor workspace(allocator_->allocate(static_cast<size_t>(splits) * g.M * g.N * 4, "split-K workspace"),
+                       {splits, g.M, g.N}, DType::F32);
+      cuda::gemm_split_k(g, splits, workspace.data<float>(), out_type, compute_);
+    } else {
+      cuda::gemm(g, in, out_type, tensor_cores_, compute_);
+    }
     after(what);
   }
 
@@ -484,6 +495,7 @@ class CudaBackend final : public Backend {
   int device_;
   bool half_;
   bool tensor_cores_ = false;
+  int sm_count_ = 0;
   bool sync_each_op_ = false;
   std::string name_;
   cudaStream_t compute_ = nullptr;

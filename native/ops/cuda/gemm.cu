@@ -1,5 +1,7 @@
 #include <mma.h>
 
+#include <algorithm>
+
 #include "ops/cuda/common.cuh"
 #include "ops/cuda/cuda_check.h"
 #include "ops/cuda/gemm.cuh"
@@ -203,13 +205,15 @@ __global__ void __launch_bounds__(256) gemm_wmma(GemmArgs g, bool a_vec, bool b_
     }
   };
 
-  const int k_tiles = (g.K + kBK - 1) / kBK;
-  fetch(0);
+  const int k_begin = g.split_k > 1 ? static_cast<int>(blockIdx.z) * g.k_chunk : 0;
+  const int k_end = g.split_k > 1 ? min(g.K, k_begin + g.k_chunk) : g.K;
+  const int k_tiles = (k_end - k_begin + kBK - 1) / kBK;
+  fetch(k_begin);
   stash(0);
   __syncthreads();
   for (int t = 0; t < k_tiles; ++t) {
     const int cur = t & 1;
-    if (t + 1 < k_tiles) fetch((t + 1) * kBK);
+    if (t + 1 < k_tiles) fetch(k_begin + (t + 1) * kBK);
 #pragma unroll
     for (int kk = 0; kk < kBK; kk += 16) {
       wmma::fragment<wmma::matrix_a, 16, 16, 16, half, wmma::row_major> fa[2];
@@ -247,8 +251,16 @@ __global__ void __launch_bounds__(256) gemm_wmma(GemmArgs g, bool a_vec, bool b_
       const int r = lane / 2, c0 = (lane % 2) * 8;
       const int m = m0 + warp_m * 32 + i * 16 + r;
       const int nb = n0 + warp_n * 64 + j * 16 + c0;
+      if (g.split_k > 1) {
+        // Raw partial sums; the reduction applies the epilogue.
+        if (m < g.M)
 #pragma unroll
-      for (int e = 0; e < 8; ++e) store_c(g, c, residual, m, nb + e, park[r * 16 + c0 + e]);
+          for (int e = 0; e < 8; ++e)
+            if (nb + e < g.N) reinterpret_cast<float*>(c)[static_cast<int64_t>(m) * g.ldc + nb + e] = park[r * 16 + c0 + e];
+      } else {
+#pragma unroll
+        for (int e = 0; e < 8; ++e) store_c(g, c, residual, m, nb + e, park[r * 16 + c0 + e]);
+      }
       __syncwarp();
     }
   }
@@ -257,7 +269,52 @@ __global__ void __launch_bounds__(256) gemm_wmma(GemmArgs g, bool a_vec, bool b_
 
 bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
 
+template <typename OutT>
+__global__ void split_k_reduce(GemmArgs g, const float* workspace, int splits) {
+  const int64_t total = static_cast<int64_t>(g.M) * g.N;
+  const half* residual = static_cast<const half*>(g.residual);
+  OutT* c = static_cast<OutT*>(g.c);
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total; i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    float v = 0;
+    for (int s = 0; s < splits; ++s) v += workspace[s * total + i];
+    const int m = static_cast<int>(i / g.N), n = static_cast<int>(i % g.N);
+    store_c(g, c, residual, m, n, v);
+  }
+}
+
 }  // namespace
+
+int gemm_split_k_factor(const GemmArgs& g, int sm_count) {
+  const int tiles = ((g.M + kBM - 1) / kBM) * ((g.N + kBN - 1) / kBN);
+  if (sm_count <= 0 || tiles >= sm_count) return 1;
+  const int k_tiles = (g.K + kBK - 1) / kBK;
+  // Enough blocks for about one wave, each slice at least 8 k-tiles long.
+  int splits = std::min((sm_count + tiles - 1) / tiles, k_tiles / 8);
+  return std::max(1, std::min(splits, 32));
+}
+
+void gemm_split_k(const GemmArgs& args, int splits, float* workspace, GemmType out, cudaStream_t stream) {
+  GemmArgs g = args;
+  const int k_tiles = (g.K + kBK - 1) / kBK;
+  g.split_k = splits;
+  g.k_chunk = ((k_tiles + splits - 1) / splits) * kBK;
+  g.batch = splits;
+  g.inner_count = 1;
+  g.a_outer = g.b_outer = 0;
+  g.c = workspace;
+  g.ldc = g.N;
+  g.c_outer = static_cast<int64_t>(g.M) * g.N;
+  const bool a_vec = aligned16(g.a) && g.K % 8 == 0 && (g.conv ? g.geo.in_c % 8 == 0 : g.lda % 8 == 0);
+  const bool b_vec = aligned16(g.b) && g.ldb % 8 == 0;
+  const dim3 grid((g.N + kBN - 1) / kBN, (g.M + kBM - 1) / kBM, splits);
+  gemm_wmma<float><<<grid, 256, 0, stream>>>(g, a_vec, b_vec);
+  SD_CUDA_CHECK_LAUNCH("gemm (split-K partial sums)");
+  const int64_t total = static_cast<int64_t>(args.M) * args.N;
+  const unsigned blocks = blocks_for(total, 256);
+  if (out == GemmType::Half) split_k_reduce<half><<<blocks, 256, 0, stream>>>(args, workspace, splits);
+  else split_k_reduce<float><<<blocks, 256, 0, stream>>>(args, workspace, splits);
+  SD_CUDA_CHECK_LAUNCH("gemm (split-K reduction)");
+}
 
 void gemm(const GemmArgs& g, GemmType in, GemmType out, bool tensor_cores, cudaStream_t stream) {
   if (g.M == 0 || g.N == 0) return;

@@ -38,12 +38,22 @@ struct GemmArgs {
   bool conv = false;  // A is the implicit im2col of `geo`
   ConvGeo geo;
   bool b_kn = false;  // B is [K, N] instead of [N, K]
+  // Split-K (set by gemm_split_k): block z covers K range [z * k_chunk, (z + 1) * k_chunk)
+  // and writes raw fp32 partial sums to c + z * c_outer.
+  int split_k = 1;
+  int k_chunk = 0;
 };
 
 enum class GemmType { Half, Float };
 
 // a/b/c/residual element types: activations and B are `in`; C is `out` (Half or Float).
 void gemm(const GemmArgs& args, GemmType in, GemmType out, bool tensor_cores, cudaStream_t stream);
+
+// How many K slices make an unbatched half GEMM fill `sm_count` multiprocessors (1 = don't split).
+int gemm_split_k_factor(const GemmArgs& args, int sm_count);
+// Half inputs on tensor cores, K split `splits` ways into `workspace` ([splits, M, N] fp32),
+// then summed with the epilogue (alpha, bias, residual) into args.c.
+void gemm_split_k(const GemmArgs& args, int splits, float* workspace, GemmType out, cudaStream_t stream);
 
 }  // namespace cuda
 }  // namespace sd
