@@ -18,6 +18,7 @@
 #include "model/residency.h"
 #include "model/weight_store.h"
 #include "ops/cuda/cuda_check.h"
+#include "ops/cuda/flash_attention.cuh"
 #include "ops/cuda/gemm.cuh"
 #include "ops/cuda/kernels.cuh"
 
@@ -65,6 +66,10 @@ class CudaBackend final : public Backend {
     SD_CUDA_CHECK(cudaGetDeviceProperties(&prop, device), "cudaGetDeviceProperties");
     name_ = prop.name;
     tensor_cores_ = prop.major >= 7;
+    major_ = prop.major;
+    // SD_CUDA_ATTENTION=chunked: the score-matrix path, for comparison and debugging.
+    const char* attention_env = std::getenv("SD_CUDA_ATTENTION");
+    use_flash_ = !(attention_env && std::string(attention_env) == "chunked");
     SD_CUDA_CHECK(cudaStreamCreateWithFlags(&compute_, cudaStreamNonBlocking), "cudaStreamCreate (compute)");
     SD_CUDA_CHECK(cudaStreamCreateWithFlags(&upload_, cudaStreamNonBlocking), "cudaStreamCreate (upload)");
     allocator_ = std::make_shared<cuda::DeviceAllocator>(device, options.device_budget_bytes);
@@ -291,6 +296,14 @@ class CudaBackend final : public Backend {
              "attention: incompatible q ", q.describe(), ", k ", k.describe());
     const int64_t b = q.dim(0), nq = q.dim(1), nk = k.dim(1), c = q.dim(2), d = c / heads;
     Tensor out = empty(q.shape());
+    if (half_ && use_flash_ && cuda::flash_attention_supported(static_cast<int>(d), major_)) {
+      cuda::FlashArgs f{static_cast<const half*>(q.raw()), static_cast<const half*>(k.raw()), static_cast<const half*>(v.raw()),
+                        static_cast<half*>(out.raw()), c, c, c, c, static_cast<int>(b), heads, static_cast<int>(nq),
+                        static_cast<int>(nk), static_cast<int>(d), scale, causal};
+      cuda::flash_attention(f, compute_);
+      after("attention");
+      return out;
+    }
     const size_t act = half_ ? 2 : 4;
     // Query chunk so that scores (fp32) + probabilities fit the workspace.
     const size_t per_query = static_cast<size_t>(b * heads * nk) * (4 + act);
@@ -495,6 +508,8 @@ class CudaBackend final : public Backend {
   int device_;
   bool half_;
   bool tensor_cores_ = false;
+  bool use_flash_ = true;
+  int major_ = 0;
   int sm_count_ = 0;
   bool sync_each_op_ = false;
   std::string name_;

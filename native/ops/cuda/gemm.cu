@@ -1,6 +1,8 @@
 #include <mma.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <string>
 
 #include "ops/cuda/common.cuh"
 #include "ops/cuda/cuda_check.h"
@@ -153,8 +155,10 @@ __device__ __forceinline__ uint4 load_b8(const GemmArgs& g, const half* b, int r
   return r.u;
 }
 
-template <typename OutT>
-__global__ void __launch_bounds__(256) gemm_wmma(GemmArgs g, bool a_vec, bool b_vec) {
+// MinBlocks 2 caps registers at 128 so two blocks share a multiprocessor
+// (latency hiding without an async-copy pipeline); 1 lets the compiler use ~156.
+template <typename OutT, int MinBlocks>
+__global__ void __launch_bounds__(256, MinBlocks) gemm_wmma(GemmArgs g, bool a_vec, bool b_vec) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 700
   using namespace nvcuda;
   __shared__ __align__(128) half smem[2 * kATile + 2 * kBTile];
@@ -269,6 +273,15 @@ __global__ void __launch_bounds__(256) gemm_wmma(GemmArgs g, bool a_vec, bool b_
 
 bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
 
+// SD_CUDA_GEMM_BLOCKS=1 selects the one-block-per-multiprocessor variant (for comparison).
+bool two_blocks_per_sm() {
+  static const bool two = [] {
+    const char* env = std::getenv("SD_CUDA_GEMM_BLOCKS");
+    return !(env && std::string(env) == "1");
+  }();
+  return two;
+}
+
 template <typename OutT>
 __global__ void split_k_reduce(GemmArgs g, const float* workspace, int splits) {
   const int64_t total = static_cast<int64_t>(g.M) * g.N;
@@ -307,7 +320,8 @@ void gemm_split_k(const GemmArgs& args, int splits, float* workspace, GemmType o
   const bool a_vec = aligned16(g.a) && g.K % 8 == 0 && (g.conv ? g.geo.in_c % 8 == 0 : g.lda % 8 == 0);
   const bool b_vec = aligned16(g.b) && g.ldb % 8 == 0;
   const dim3 grid((g.N + kBN - 1) / kBN, (g.M + kBM - 1) / kBM, splits);
-  gemm_wmma<float><<<grid, 256, 0, stream>>>(g, a_vec, b_vec);
+  if (two_blocks_per_sm()) gemm_wmma<float, 2><<<grid, 256, 0, stream>>>(g, a_vec, b_vec);
+  else gemm_wmma<float, 1><<<grid, 256, 0, stream>>>(g, a_vec, b_vec);
   SD_CUDA_CHECK_LAUNCH("gemm (split-K partial sums)");
   const int64_t total = static_cast<int64_t>(args.M) * args.N;
   const unsigned blocks = blocks_for(total, 256);
@@ -325,8 +339,13 @@ void gemm(const GemmArgs& g, GemmType in, GemmType out, bool tensor_cores, cudaS
     bool a_vec = aligned16(g.a) && g.K % 8 == 0 && (g.a_outer % 8 == 0) && (g.a_inner % 8 == 0);
     a_vec = a_vec && (g.conv ? g.geo.in_c % 8 == 0 : g.lda % 8 == 0);
     const bool b_vec = aligned16(g.b) && g.ldb % 8 == 0 && g.b_outer % 8 == 0 && g.b_inner % 8 == 0;
-    if (out == GemmType::Half) gemm_wmma<half><<<grid, 256, 0, stream>>>(g, a_vec, b_vec);
-    else gemm_wmma<float><<<grid, 256, 0, stream>>>(g, a_vec, b_vec);
+    if (two_blocks_per_sm()) {
+      if (out == GemmType::Half) gemm_wmma<half, 2><<<grid, 256, 0, stream>>>(g, a_vec, b_vec);
+      else gemm_wmma<float, 2><<<grid, 256, 0, stream>>>(g, a_vec, b_vec);
+    } else {
+      if (out == GemmType::Half) gemm_wmma<half, 1><<<grid, 256, 0, stream>>>(g, a_vec, b_vec);
+      else gemm_wmma<float, 1><<<grid, 256, 0, stream>>>(g, a_vec, b_vec);
+    }
     SD_CUDA_CHECK_LAUNCH("gemm (tensor cores)");
     return;
   }
