@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/host_allocator.h"
 #include "core/thread_pool.h"
 #include "io/checkpoint.h"
 #include "model/unet.h"
@@ -44,8 +45,12 @@ StableDiffusion::StableDiffusion(const std::string& checkpoint_path, const Engin
   }
   WeightStore store = WeightStore::load(*ckpt, options_.weight_dtype, {kUNetPrefix, kVAEPrefix, kCLIPPrefix}, progress);
   ckpt.reset();
-  if (residency.mode != MemoryMode::Normal) backend_->adopt_host_weights(store, options_.weight_dtype);
+  if (residency.mode != MemoryMode::Normal) {
+    backend_->adopt_host_weights(store, options_.weight_dtype);
+    host_trim();  // the pageable originals went to the allocator's cache: give them back
+  }
   residency_ = make_residency(*backend_, std::move(store), residency);
+  host_trim();
   clip_ = std::make_unique<CLIPTextModel>(config_.clip, *backend_, *residency_);
   unet_ = std::make_unique<UNetModel>(config_.unet, *backend_, *residency_);
   vae_ = std::make_unique<VAEModel>(config_.vae, *backend_, *residency_);
