@@ -1,6 +1,6 @@
-// The blocked GEMM driver (BLIS-style): per task, a block of up to kMC rows of
-// A is packed kc columns at a time into micro-panels, then swept against the
-// weight panels, whose kc x NR slice stays in L1 across the row micro-panels.
+// The blocked GEMM driver: per task, a block of rows of A (read in place
+// through row pointers, kc columns at a time) is swept against the weight
+// panels, whose kc x NR slice stays in L1 across the block's micro-panels.
 #include "ops/cpu/gemm.h"
 
 #include <algorithm>
@@ -14,78 +14,56 @@ namespace sd {
 
 namespace {
 
-constexpr int64_t kKC = 256;
+constexpr int64_t kKC = 384;
 constexpr int kMicroPanelsPerBlock = 8;
 
-// A as dense rows.
+// A as dense rows: row m of the K-block starting at k0.
 struct DenseRows {
   const float* a;
   int64_t lda;
-  // Pointer to A[m][k] and how many values from there are contiguous (0 = zeros for `run` values).
-  inline const float* segment(int64_t m, int64_t k, int64_t k_end, int64_t* run) const {
-    *run = k_end - k;
-    return a + m * lda + k;
-  }
+  int64_t kc_max(int64_t K) const { return K <= kKC + kKC / 2 ? K : kKC; }
+  inline const float* row(int64_t m, int64_t k0) const { return a + m * lda + k0; }
 };
 
 // A as the implicit im2col of an NHWC image: row m = output pixel, k = tap * Cin + ci.
+// K-blocks never straddle a tap, so each row of a block is one contiguous run
+// of input channels (or padding: the zero row).
 struct ConvRows {
   const float* input;
   ConvGeometry g;
   int kw;
-  inline const float* segment(int64_t m, int64_t k, int64_t k_end, int64_t* run) const {
-    const int64_t tap = k / g.in_c, ci = k % g.in_c;
-    *run = std::min(g.in_c - ci, k_end - k);
+  const float* zeros;
+  int64_t kc_max(int64_t) const {
+    if (g.in_c <= kKC + kKC / 2) return g.in_c;
+    for (int64_t parts = 2; parts <= g.in_c; ++parts)
+      if (g.in_c % parts == 0 && g.in_c / parts <= kKC + kKC / 2) return g.in_c / parts;
+    return g.in_c;
+  }
+  inline const float* row(int64_t m, int64_t k0) const {
+    const int64_t tap = k0 / g.in_c, ci = k0 % g.in_c;
     const int64_t ox = m % g.out_w;
     const int64_t rest = m / g.out_w;
     const int64_t oy = rest % g.out_h, n = rest / g.out_h;
     const int64_t iy = oy * g.stride - g.pad_top + tap / kw;
     const int64_t ix = ox * g.stride - g.pad_left + tap % kw;
-    if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) return nullptr;
+    if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) return zeros;
     return input + ((n * g.in_h + iy) * g.in_w + ix) * g.in_c + ci;
   }
 };
 
-// Packs rows [m0, m0 + rows) x cols [k0, k0 + kc) into micro-panels [rows/mr][kc][mr].
-template <typename Rows>
-void pack_a(const Rows& src, int64_t m0, int64_t rows, int64_t k0, int64_t kc, int mr, float* ap) {
-  const int64_t panels = (rows + mr - 1) / mr;
-  for (int64_t p = 0; p < panels; ++p) {
-    float* dst = ap + p * kc * mr;
-    for (int r = 0; r < mr; ++r) {
-      const int64_t m = m0 + p * mr + r;
-      if (p * mr + r >= rows) {
-        for (int64_t k = 0; k < kc; ++k) dst[k * mr + r] = 0.0f;
-        continue;
-      }
-      int64_t k = 0;
-      while (k < kc) {
-        int64_t run;
-        const float* s = src.segment(m, k0 + k, k0 + kc, &run);
-        if (s) {
-          for (int64_t i = 0; i < run; ++i) dst[(k + i) * mr + r] = s[i];
-        } else {
-          for (int64_t i = 0; i < run; ++i) dst[(k + i) * mr + r] = 0.0f;
-        }
-        k += run;
-      }
-    }
-  }
-}
-
-inline void call_kernel(const GemmMicroKernel& kern, DType t, int64_t kc, const float* ap, const void* bp, float* c,
+inline void call_kernel(const GemmMicroKernel& kern, DType t, int64_t kc, const float* const* a, const void* bp, float* c,
                         int64_t ldc, bool acc) {
   switch (t) {
-    case DType::F32: kern.f32(kc, ap, static_cast<const float*>(bp), c, ldc, acc); break;
-    case DType::F16: kern.f16(kc, ap, static_cast<const uint16_t*>(bp), c, ldc, acc); break;
-    default: kern.bf16(kc, ap, static_cast<const uint16_t*>(bp), c, ldc, acc); break;
+    case DType::F32: kern.f32(kc, a, static_cast<const float*>(bp), c, ldc, acc); break;
+    case DType::F16: kern.f16(kc, a, static_cast<const uint16_t*>(bp), c, ldc, acc); break;
+    default: kern.bf16(kc, a, static_cast<const uint16_t*>(bp), c, ldc, acc); break;
   }
 }
 
-std::vector<float>& thread_scratch(size_t n) {
-  thread_local std::vector<float> buf;
-  if (buf.size() < n) buf.resize(n);
-  return buf;
+// A zero row as long as any K-block, for padding rows and padded taps.
+const float* zero_row() {
+  static const std::vector<float> zeros(static_cast<size_t>(4 * kKC), 0.0f);
+  return zeros.data();
 }
 
 template <typename Rows>
@@ -104,7 +82,8 @@ void run_gemm(const Rows& src, int64_t M, const PackedWeight& b, float* c, int64
   // Enough tasks to balance the threads; split N only when M alone can't.
   int64_t n_chunks = 1;
   if (m_blocks < 2 * threads) n_chunks = std::min<int64_t>(n_panels, (2 * threads + m_blocks - 1) / m_blocks);
-  const int64_t kc_max = K <= kKC + kKC / 2 ? K : kKC;
+  const int64_t kc_max = src.kc_max(K);
+  SD_CHECK(kc_max <= 4 * kKC, "internal: K-block longer than the zero row");
   const size_t esize = dtype_size(b.dtype);
   const uint8_t* panels = static_cast<const uint8_t*>(b.panels.raw());
 
@@ -114,12 +93,13 @@ void run_gemm(const Rows& src, int64_t M, const PackedWeight& b, float* c, int64
     const int64_t p0 = n_panels * nc / n_chunks, p1 = n_panels * (nc + 1) / n_chunks;
     if (p0 >= p1) return;
     const int64_t micro = (rows + mr - 1) / mr;
-    std::vector<float>& scratch = thread_scratch(static_cast<size_t>(micro * mr * kc_max + mr * nr));
-    float* ap = scratch.data();
-    float* tile = ap + micro * mr * kc_max;
+    thread_local std::vector<const float*> ptrs;
+    thread_local std::vector<float> tile;
+    ptrs.resize(static_cast<size_t>(micro * mr));
+    tile.resize(static_cast<size_t>(mr * nr));
     for (int64_t pc = 0; pc < K; pc += kc_max) {
       const int64_t kc = std::min(kc_max, K - pc);
-      pack_a(src, m0, rows, pc, kc, mr, ap);
+      for (int64_t r = 0; r < micro * mr; ++r) ptrs[static_cast<size_t>(r)] = r < rows ? src.row(m0 + r, pc) : zero_row();
       const bool acc = pc > 0;
       for (int64_t jp = p0; jp < p1; ++jp) {
         const void* bp = panels + static_cast<size_t>((jp * K + pc) * nr) * esize;
@@ -127,16 +107,16 @@ void run_gemm(const Rows& src, int64_t M, const PackedWeight& b, float* c, int64
         for (int64_t ir = 0; ir < micro; ++ir) {
           const int64_t r0 = m0 + ir * mr, nrows = std::min<int64_t>(mr, M - r0);
           float* cp = c + r0 * ldc + n0;
-          const float* a_panel = ap + ir * kc * mr;
+          const float* const* a_rows = ptrs.data() + ir * mr;
           if (nrows == mr && cols == nr) {
-            call_kernel(kern, b.dtype, kc, a_panel, bp, cp, ldc, acc);
+            call_kernel(kern, b.dtype, kc, a_rows, bp, cp, ldc, acc);
             continue;
           }
           if (acc) {
-            for (int64_t r = 0; r < nrows; ++r) std::memcpy(tile + r * nr, cp + r * ldc, static_cast<size_t>(cols) * 4);
+            for (int64_t r = 0; r < nrows; ++r) std::memcpy(tile.data() + r * nr, cp + r * ldc, static_cast<size_t>(cols) * 4);
           }
-          call_kernel(kern, b.dtype, kc, a_panel, bp, tile, nr, acc);
-          for (int64_t r = 0; r < nrows; ++r) std::memcpy(cp + r * ldc, tile + r * nr, static_cast<size_t>(cols) * 4);
+          call_kernel(kern, b.dtype, kc, a_rows, bp, tile.data(), nr, acc);
+          for (int64_t r = 0; r < nrows; ++r) std::memcpy(cp + r * ldc, tile.data() + r * nr, static_cast<size_t>(cols) * 4);
         }
       }
     }
@@ -171,7 +151,7 @@ void gemm_dense(const float* a, int64_t lda, int64_t M, const PackedWeight& b, f
 void gemm_conv(const float* input, const ConvGeometry& g, const PackedWeight& b, float* c, const GemmEpilogue& epi) {
   SD_CHECK(b.cin == g.in_c, "conv weight expects ", b.cin, " input channels, the image has ", g.in_c);
   const int64_t M = g.batch * g.out_h * g.out_w;
-  run_gemm(ConvRows{input, g, b.kw}, M, b, c, b.N, epi, true);
+  run_gemm(ConvRows{input, g, b.kw, zero_row()}, M, b, c, b.N, epi, true);
 }
 
 const char* gemm_kernel_name() { return active_gemm_kernel().name; }

@@ -17,7 +17,7 @@ constexpr int kNR = 16;
 
 
 template <typename BT, float (*Widen)(BT)>
-void kernel(int64_t kc, const float* ap, const BT* bp, float* c, int64_t ldc, bool accumulate) {
+void kernel(int64_t kc, const float* const* a, const BT* bp, float* c, int64_t ldc, bool accumulate) {
   float acc[kMR][kNR];
   for (int r = 0; r < kMR; ++r)
     for (int j = 0; j < kNR; ++j) acc[r][j] = accumulate ? c[r * ldc + j] : 0.0f;
@@ -25,8 +25,8 @@ void kernel(int64_t kc, const float* ap, const BT* bp, float* c, int64_t ldc, bo
     float b[kNR];
     for (int j = 0; j < kNR; ++j) b[j] = Widen(bp[k * kNR + j]);
     for (int r = 0; r < kMR; ++r) {
-      const float a = ap[k * kMR + r];
-      for (int j = 0; j < kNR; ++j) acc[r][j] += a * b[j];
+      const float av = a[r][k];
+      for (int j = 0; j < kNR; ++j) acc[r][j] += av * b[j];
     }
   }
   for (int r = 0; r < kMR; ++r) std::memcpy(c + r * ldc, acc[r], sizeof acc[r]);
@@ -36,13 +36,13 @@ float widen_f32(float v) { return v; }
 float widen_f16(uint16_t v) { return half_to_float(v); }
 float widen_bf16(uint16_t v) { return bf16_to_float(v); }
 
-void kernel_f32(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, bool accumulate) {
+void kernel_f32(int64_t kc, const float* const* ap, const float* bp, float* c, int64_t ldc, bool accumulate) {
   kernel<float, widen_f32>(kc, ap, bp, c, ldc, accumulate);
 }
-void kernel_f16(int64_t kc, const float* ap, const uint16_t* bp, float* c, int64_t ldc, bool accumulate) {
+void kernel_f16(int64_t kc, const float* const* ap, const uint16_t* bp, float* c, int64_t ldc, bool accumulate) {
   kernel<uint16_t, widen_f16>(kc, ap, bp, c, ldc, accumulate);
 }
-void kernel_bf16(int64_t kc, const float* ap, const uint16_t* bp, float* c, int64_t ldc, bool accumulate) {
+void kernel_bf16(int64_t kc, const float* const* ap, const uint16_t* bp, float* c, int64_t ldc, bool accumulate) {
   kernel<uint16_t, widen_bf16>(kc, ap, bp, c, ldc, accumulate);
 }
 

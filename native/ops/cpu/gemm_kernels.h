@@ -1,7 +1,9 @@
 // Register-blocked micro-kernels, one set per instruction set. Each computes a
-// full MR x NR tile: C = (accumulate ? C : 0) + sum over k of Ap[k][r] * Bp[k][j],
-// with Ap packed [kc][MR] (fp32) and Bp a weight panel slice [kc][NR] in the
-// weight's storage type. Partial tiles go through a scratch tile in gemm.cpp.
+// full MR x NR tile: C = (accumulate ? C : 0) + sum over k of A[r][k] * Bp[k][j],
+// with A given as MR row pointers (each row kc contiguous floats: a dense
+// activation row, one tap of an NHWC pixel, or a zero row for padding) and Bp a
+// weight panel slice [kc][NR] in the weight's storage type. Reading A in place
+// spares the pack; partial tiles go through a scratch tile in gemm.cpp.
 #pragma once
 
 #include <cstdint>
@@ -12,9 +14,9 @@ struct GemmMicroKernel {
   const char* name;
   int mr;
   int nr;
-  void (*f32)(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, bool accumulate);
-  void (*f16)(int64_t kc, const float* ap, const uint16_t* bp, float* c, int64_t ldc, bool accumulate);
-  void (*bf16)(int64_t kc, const float* ap, const uint16_t* bp, float* c, int64_t ldc, bool accumulate);
+  void (*f32)(int64_t kc, const float* const* a, const float* bp, float* c, int64_t ldc, bool accumulate);
+  void (*f16)(int64_t kc, const float* const* a, const uint16_t* bp, float* c, int64_t ldc, bool accumulate);
+  void (*bf16)(int64_t kc, const float* const* a, const uint16_t* bp, float* c, int64_t ldc, bool accumulate);
 };
 
 const GemmMicroKernel& generic_gemm_kernel();

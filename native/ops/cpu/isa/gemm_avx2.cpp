@@ -33,7 +33,7 @@ struct LoadBF16 {
 };
 
 template <typename Loader, typename BT>
-void kernel(int64_t kc, const float* ap, const BT* bp, float* c, int64_t ldc, bool accumulate) {
+void kernel(int64_t kc, const float* const* a, const BT* bp, float* c, int64_t ldc, bool accumulate) {
   __m256 acc[kMR][2];
 #pragma GCC unroll 6
   for (int r = 0; r < kMR; ++r) {
@@ -48,10 +48,9 @@ void kernel(int64_t kc, const float* ap, const BT* bp, float* c, int64_t ldc, bo
   for (int64_t k = 0; k < kc; ++k) {
     __m256 b0, b1;
     Loader::load(bp + k * kNR, b0, b1);
-    const float* a = ap + k * kMR;
 #pragma GCC unroll 6
     for (int r = 0; r < kMR; ++r) {
-      const __m256 av = _mm256_broadcast_ss(a + r);
+      const __m256 av = _mm256_broadcast_ss(a[r] + k);
       acc[r][0] = _mm256_fmadd_ps(av, b0, acc[r][0]);
       acc[r][1] = _mm256_fmadd_ps(av, b1, acc[r][1]);
     }
@@ -63,13 +62,13 @@ void kernel(int64_t kc, const float* ap, const BT* bp, float* c, int64_t ldc, bo
   }
 }
 
-void kernel_f32(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, bool accumulate) {
+void kernel_f32(int64_t kc, const float* const* ap, const float* bp, float* c, int64_t ldc, bool accumulate) {
   kernel<LoadF32>(kc, ap, bp, c, ldc, accumulate);
 }
-void kernel_f16(int64_t kc, const float* ap, const uint16_t* bp, float* c, int64_t ldc, bool accumulate) {
+void kernel_f16(int64_t kc, const float* const* ap, const uint16_t* bp, float* c, int64_t ldc, bool accumulate) {
   kernel<LoadF16>(kc, ap, bp, c, ldc, accumulate);
 }
-void kernel_bf16(int64_t kc, const float* ap, const uint16_t* bp, float* c, int64_t ldc, bool accumulate) {
+void kernel_bf16(int64_t kc, const float* const* ap, const uint16_t* bp, float* c, int64_t ldc, bool accumulate) {
   kernel<LoadBF16>(kc, ap, bp, c, ldc, accumulate);
 }
 

@@ -34,7 +34,7 @@ struct LoadBF16 {
 };
 
 template <typename Loader, typename BT>
-void kernel(int64_t kc, const float* ap, const BT* bp, float* c, int64_t ldc, bool accumulate) {
+void kernel(int64_t kc, const float* const* a, const BT* bp, float* c, int64_t ldc, bool accumulate) {
   __m512 acc[kMR][2];
 #pragma GCC unroll 14
   for (int r = 0; r < kMR; ++r) {
@@ -50,10 +50,9 @@ void kernel(int64_t kc, const float* ap, const BT* bp, float* c, int64_t ldc, bo
     __m512 b0, b1;
     Loader::load(bp + k * kNR, b0, b1);
     _mm_prefetch(reinterpret_cast<const char*>(bp + (k + 8) * kNR), _MM_HINT_T0);
-    const float* a = ap + k * kMR;
 #pragma GCC unroll 14
     for (int r = 0; r < kMR; ++r) {
-      const __m512 av = _mm512_set1_ps(a[r]);
+      const __m512 av = _mm512_set1_ps(a[r][k]);
       acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
       acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
     }
@@ -65,13 +64,13 @@ void kernel(int64_t kc, const float* ap, const BT* bp, float* c, int64_t ldc, bo
   }
 }
 
-void kernel_f32(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, bool accumulate) {
+void kernel_f32(int64_t kc, const float* const* ap, const float* bp, float* c, int64_t ldc, bool accumulate) {
   kernel<LoadF32>(kc, ap, bp, c, ldc, accumulate);
 }
-void kernel_f16(int64_t kc, const float* ap, const uint16_t* bp, float* c, int64_t ldc, bool accumulate) {
+void kernel_f16(int64_t kc, const float* const* ap, const uint16_t* bp, float* c, int64_t ldc, bool accumulate) {
   kernel<LoadF16>(kc, ap, bp, c, ldc, accumulate);
 }
-void kernel_bf16(int64_t kc, const float* ap, const uint16_t* bp, float* c, int64_t ldc, bool accumulate) {
+void kernel_bf16(int64_t kc, const float* const* ap, const uint16_t* bp, float* c, int64_t ldc, bool accumulate) {
   kernel<LoadBF16>(kc, ap, bp, c, ldc, accumulate);
 }
 
