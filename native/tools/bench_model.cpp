@@ -18,6 +18,8 @@
 #include "model/vae.h"
 #include "ops/cpu/cpu_features.h"
 #include "ops/cpu/gemm.h"
+#include "tools/flop_count.h"
+#include "tools/machine_peak.h"
 #include "tools/process_stats.h"
 
 namespace sd {
@@ -90,6 +92,12 @@ int bench_model_main(int argc, char** argv) {
   report.set("gemm_kernel", Json::string(gemm_kernel_name()));
   report.set("cpu_features", Json::string(cpu_features().summary()));
 
+  double peak_gflops = 0;
+  if (options.backend == "cpu") {
+    peak_gflops = measure_fp32_peak_gflops();
+    report.set("machine_peak_gflops", Json::number(peak_gflops));
+    std::printf("machine fp32 peak (FMA loop, %d threads): %.1f GFLOP/s\n", compute_pool().size(), peak_gflops);
+  }
   auto t0 = std::chrono::steady_clock::now();
   StableDiffusion model(path, options);
   const double load_s = seconds_since(t0);
@@ -122,6 +130,11 @@ int bench_model_main(int argc, char** argv) {
     }
     const double step = median(times);
     const DeviceMemoryReport mem = model.backend().device_memory();
+    const FlopCount flops = unet_flops(cfg.unet, 2, lat, lat, context.dim(1));
+    report.set(concat("unet_cfg_step_", size, "_gflop"), Json::number(flops.total() / 1e9));
+    std::printf("unet CFG step %dx%d: %.0f GFLOP (conv %.0f, linear %.0f, attention %.0f) -> %.1f GFLOP/s\n", size, size,
+                flops.total() / 1e9, flops.conv / 1e9, flops.linear / 1e9, flops.attention / 1e9, flops.total() / step / 1e9);
+    if (peak_gflops > 0 && size == sizes.front()) report.set("efficiency", Json::number(flops.total() / step / 1e9 / peak_gflops));
     const std::string key = concat("unet_cfg_step_", size, "_s");
     report.set(key, Json::number(step));
     report.set(concat("unet_", size, "_peak_device_bytes"), Json::number(static_cast<double>(mem.peak_in_use)));
@@ -137,6 +150,9 @@ int bench_model_main(int argc, char** argv) {
     model.vae().decode(z);
     const double vae_s = seconds_since(t0);
     report.set(concat("vae_decode_", size, "_s"), Json::number(vae_s));
+    const FlopCount vf = vae_decoder_flops(cfg.vae, 1, size / 8, size / 8);
+    report.set(concat("vae_decode_", size, "_gflop"), Json::number(vf.total() / 1e9));
+    std::printf("vae decoder %dx%d: %.0f GFLOP -> %.1f GFLOP/s\n", size, size, vf.total() / 1e9, vf.total() / vae_s / 1e9);
     report.set(concat("vae_decode_", size, "_peak_device_bytes"),
                Json::number(static_cast<double>(model.backend().device_memory().peak_in_use)));
     std::printf("vae decode %dx%d: %.3f s, peak device %.0f MiB\n", size, size, vae_s,
