@@ -95,27 +95,46 @@ void run_gemm(const Rows& src, int64_t M, const PackedWeight& b, float* c, int64
     const int64_t micro = (rows + mr - 1) / mr;
     thread_local std::vector<const float*> ptrs;
     thread_local std::vector<float> tile;
+    thread_local std::vector<uint16_t> a_bf16;
+    thread_local std::vector<const uint16_t*> ptrs_bf16;
     ptrs.resize(static_cast<size_t>(micro * mr));
     tile.resize(static_cast<size_t>(mr * nr));
     for (int64_t pc = 0; pc < K; pc += kc_max) {
       const int64_t kc = std::min(kc_max, K - pc);
       for (int64_t r = 0; r < micro * mr; ++r) ptrs[static_cast<size_t>(r)] = r < rows ? src.row(m0 + r, pc) : zero_row();
+      if (b.pairs) {
+        // bf16 products: round this block's rows of A to bf16 once, for all panels.
+        SD_CHECK(kc % 2 == 0 && pc % 2 == 0, "internal: bf16 pairs need even K-blocks");
+        a_bf16.resize(static_cast<size_t>(micro * mr * kc));
+        ptrs_bf16.resize(static_cast<size_t>(micro * mr));
+        for (int64_t r = 0; r < micro * mr; ++r) {
+          uint16_t* dst = a_bf16.data() + r * kc;
+          kern.to_bf16(ptrs[static_cast<size_t>(r)], dst, kc);
+          ptrs_bf16[static_cast<size_t>(r)] = dst;
+        }
+      }
       const bool acc = pc > 0;
       for (int64_t jp = p0; jp < p1; ++jp) {
-        const void* bp = panels + static_cast<size_t>((jp * K + pc) * nr) * esize;
+        const void* bp = panels + static_cast<size_t>((jp * K + pc) * nr) * esize;  // same offset in pair layout
         const int64_t n0 = jp * nr, cols = std::min<int64_t>(nr, N - n0);
         for (int64_t ir = 0; ir < micro; ++ir) {
           const int64_t r0 = m0 + ir * mr, nrows = std::min<int64_t>(mr, M - r0);
           float* cp = c + r0 * ldc + n0;
           const float* const* a_rows = ptrs.data() + ir * mr;
+          const auto multiply = [&](float* out, int64_t ld) {
+            if (b.pairs)
+              kern.bf16_dot(kc / 2, ptrs_bf16.data() + ir * mr, static_cast<const uint16_t*>(bp), out, ld, acc);
+            else
+              call_kernel(kern, b.dtype, kc, a_rows, bp, out, ld, acc);
+          };
           if (nrows == mr && cols == nr) {
-            call_kernel(kern, b.dtype, kc, a_rows, bp, cp, ldc, acc);
+            multiply(cp, ldc);
             continue;
           }
           if (acc) {
             for (int64_t r = 0; r < nrows; ++r) std::memcpy(tile.data() + r * nr, cp + r * ldc, static_cast<size_t>(cols) * 4);
           }
-          call_kernel(kern, b.dtype, kc, a_rows, bp, tile.data(), nr, acc);
+          multiply(tile.data(), nr);
           for (int64_t r = 0; r < nrows; ++r) std::memcpy(cp + r * ldc, tile.data() + r * nr, static_cast<size_t>(cols) * 4);
         }
       }

@@ -12,12 +12,14 @@
 
 namespace sd {
 
-// B packed as [ceil(N / nr)][K][nr], zero-padded past N.
+// B packed as [ceil(N / nr)][K][nr], zero-padded past N; with `pairs` (bf16
+// weights on CPUs with bf16 dot products) as [ceil(N / nr)][K / 2][nr][2].
 struct PackedWeight {
   int64_t K = 0;
   int64_t N = 0;
   int nr = 0;
   DType dtype = DType::F32;
+  bool pairs = false;
   Tensor panels;
   // Convolution geometry when packed from a [Cout, Cin, kh, kw] kernel: k = (ky * kw + kx) * Cin + ci.
   int kh = 1, kw = 1, cin = 0;

@@ -51,7 +51,18 @@ const GemmMicroKernel& choose() {
   const std::string want = forced ? forced : "";
 #ifdef SD_X86_KERNELS
   const CpuFeatures& f = cpu_features();
-  if ((want.empty() || want == "avx512") && f.avx512f) return avx512_gemm_kernel();
+  if ((want.empty() || want == "avx512bf16") && f.avx512f && f.avx512bf16) {
+    // The fp32/fp16 paths of the AVX-512 kernel, plus bf16 products.
+    static const GemmMicroKernel k = [] {
+      GemmMicroKernel x = avx512_gemm_kernel();
+      x.name = "avx512 14x32 + bf16 dot";
+      x.bf16_dot = gemm_bf16_dot_avx512;
+      x.to_bf16 = convert_row_bf16_avx512;
+      return x;
+    }();
+    return k;
+  }
+  if ((want.empty() || want == "avx512" || want == "avx512bf16") && f.avx512f) return avx512_gemm_kernel();
   if ((want.empty() || want == "avx2" || want == "avx512") && f.avx2 && f.f16c) return avx2_gemm_kernel();
 #endif
   return generic_gemm_kernel();
@@ -60,7 +71,7 @@ const GemmMicroKernel& choose() {
 }  // namespace
 
 const GemmMicroKernel& generic_gemm_kernel() {
-  static const GemmMicroKernel k{"generic 4x16", kMR, kNR, kernel_f32, kernel_f16, kernel_bf16};
+  static const GemmMicroKernel k{"generic 4x16", kMR, kNR, kernel_f32, kernel_f16, kernel_bf16, nullptr, nullptr};
   return k;
 }
 

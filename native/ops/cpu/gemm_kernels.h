@@ -17,12 +17,21 @@ struct GemmMicroKernel {
   void (*f32)(int64_t kc, const float* const* a, const float* bp, float* c, int64_t ldc, bool accumulate);
   void (*f16)(int64_t kc, const float* const* a, const uint16_t* bp, float* c, int64_t ldc, bool accumulate);
   void (*bf16)(int64_t kc, const float* const* a, const uint16_t* bp, float* c, int64_t ldc, bool accumulate);
+  // bf16 products (A rows in bf16, B packed in k pairs), or nullptr where the
+  // CPU has no bf16 dot product: then bf16 weights are widened to fp32 instead.
+  void (*bf16_dot)(int64_t k_pairs, const uint16_t* const* a, const uint16_t* bp, float* c, int64_t ldc,
+                   bool accumulate);
+  void (*to_bf16)(const float* src, uint16_t* dst, int64_t n);
 };
 
 const GemmMicroKernel& generic_gemm_kernel();
 #ifdef SD_X86_KERNELS
 const GemmMicroKernel& avx2_gemm_kernel();    // isa/gemm_avx2.cpp, built with -mavx2 -mfma -mf16c
 const GemmMicroKernel& avx512_gemm_kernel();  // isa/gemm_avx512.cpp, built with -mavx512*
+// isa/gemm_avx512bf16.cpp, built with -mavx512bf16 (same 14 x 32 tile)
+void gemm_bf16_dot_avx512(int64_t k_pairs, const uint16_t* const* a, const uint16_t* bp, float* c, int64_t ldc,
+                          bool accumulate);
+void convert_row_bf16_avx512(const float* src, uint16_t* dst, int64_t n);
 #endif
 
 // The best kernel this CPU runs (SD_GEMM_KERNEL=generic|avx2|avx512 overrides, for tests).

@@ -20,7 +20,9 @@ inline void store_as(DType t, void* base, int64_t index, float v) {
   }
 }
 
-PackedWeight make_panels(int64_t K, int64_t N, DType storage) {
+// bf16 weights go in k pairs when the CPU multiplies in bf16 and every K-block
+// the driver cuts starts at an even k (`even_blocks`).
+PackedWeight make_panels(int64_t K, int64_t N, DType storage, bool even_blocks) {
   SD_CHECK(storage == DType::F32 || storage == DType::F16 || storage == DType::BF16,
            "weights are stored as F32, F16 or BF16, not ", dtype_name(storage));
   PackedWeight p;
@@ -28,9 +30,15 @@ PackedWeight make_panels(int64_t K, int64_t N, DType storage) {
   p.N = N;
   p.nr = active_gemm_kernel().nr;
   p.dtype = storage;
+  p.pairs = storage == DType::BF16 && active_gemm_kernel().bf16_dot != nullptr && K % 2 == 0 && even_blocks;
   const int64_t panels = (N + p.nr - 1) / p.nr;
   p.panels = Tensor::host_zeros({panels, K, p.nr}, storage);
   return p;
+}
+
+// Where element (k, j) of panel jp lives.
+inline int64_t panel_index(const PackedWeight& p, int64_t jp, int64_t k, int64_t j) {
+  return p.pairs ? ((jp * (p.K / 2) + k / 2) * p.nr + j) * 2 + (k % 2) : (jp * p.K + k) * p.nr + j;
 }
 
 // Row n of the source weight as floats (K values in the source's own order).
@@ -45,12 +53,12 @@ void source_row(const Tensor& w, int64_t n, int64_t K, std::vector<float>& out) 
 PackedWeight pack_linear_weight(const Tensor& w, DType storage) {
   SD_CHECK(w.ndim() == 2, "linear weight must be [out, in], got ", w.describe());
   const int64_t N = w.dim(0), K = w.dim(1);
-  PackedWeight p = make_panels(K, N, storage);
+  PackedWeight p = make_panels(K, N, storage, true);
   std::vector<float> row;
   for (int64_t n = 0; n < N; ++n) {
     source_row(w, n, K, row);
     const int64_t jp = n / p.nr, j = n % p.nr;
-    for (int64_t k = 0; k < K; ++k) store_as(storage, p.panels.raw(), (jp * K + k) * p.nr + j, row[static_cast<size_t>(k)]);
+    for (int64_t k = 0; k < K; ++k) store_as(storage, p.panels.raw(), panel_index(p, jp, k, j), row[static_cast<size_t>(k)]);
   }
   return p;
 }
@@ -59,7 +67,7 @@ PackedWeight pack_conv_weight(const Tensor& w, DType storage) {
   SD_CHECK(w.ndim() == 4, "conv weight must be [out, in, kh, kw], got ", w.describe());
   const int64_t N = w.dim(0), cin = w.dim(1), kh = w.dim(2), kw = w.dim(3);
   const int64_t taps = kh * kw, K = cin * taps;
-  PackedWeight p = make_panels(K, N, storage);
+  PackedWeight p = make_panels(K, N, storage, cin % 2 == 0);  // K-blocks start at tap boundaries
   p.kh = static_cast<int>(kh);
   p.kw = static_cast<int>(kw);
   p.cin = static_cast<int>(cin);
@@ -70,7 +78,7 @@ PackedWeight pack_conv_weight(const Tensor& w, DType storage) {
     for (int64_t ci = 0; ci < cin; ++ci) {
       for (int64_t t = 0; t < taps; ++t) {
         const int64_t k = t * cin + ci;  // the A side walks channels fastest within a tap
-        store_as(storage, p.panels.raw(), (jp * K + k) * p.nr + j, row[static_cast<size_t>(ci * taps + t)]);
+        store_as(storage, p.panels.raw(), panel_index(p, jp, k, j), row[static_cast<size_t>(ci * taps + t)]);
       }
     }
   }
