@@ -11,7 +11,7 @@
 #include "core/thread_pool.h"
 #include "ops/cpu/cpu_ops.h"
 #include "ops/cpu/gemm.h"
-#include "ops/cpu/vec_math.h"
+#include "ops/cpu/vec_dispatch.h"
 
 namespace sd {
 namespace cpu {
@@ -48,23 +48,7 @@ void attention(const float* q, int64_t ldq, const float* k, int64_t ldk, const f
     float* s = scores.data();
     const float* qp = q + (b * nq + q0) * ldq + h * dim;
     gemm_dense(qp, ldq, rows, keys[static_cast<size_t>(i)], s, nk, {}, /*parallel=*/false);
-    for (int64_t r = 0; r < rows; ++r) {
-      float* row = s + r * nk;
-      const int64_t visible = causal ? std::min(nk, q0 + r + 1) : nk;
-      float mx = -std::numeric_limits<float>::infinity();
-      for (int64_t j = 0; j < visible; ++j) {
-        row[j] *= scale;
-        mx = std::max(mx, row[j]);
-      }
-      float sum = 0;
-      for (int64_t j = 0; j < visible; ++j) {
-        row[j] = fast_exp(row[j] - mx);
-        sum += row[j];
-      }
-      const float inv = 1.0f / sum;
-      for (int64_t j = 0; j < visible; ++j) row[j] *= inv;
-      for (int64_t j = visible; j < nk; ++j) row[j] = 0.0f;
-    }
+    for (int64_t r = 0; r < rows; ++r) softmax_row(s + r * nk, causal ? std::min(nk, q0 + r + 1) : nk, nk, scale);
     float* op = out + (b * nq + q0) * ldo + h * dim;
     gemm_dense(s, nk, rows, values[static_cast<size_t>(i)], op, ldo, {}, /*parallel=*/false);
   });

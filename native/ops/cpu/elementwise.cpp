@@ -3,6 +3,7 @@
 
 #include "core/thread_pool.h"
 #include "ops/cpu/cpu_ops.h"
+#include "ops/cpu/vec_dispatch.h"
 #include "ops/cpu/vec_math.h"
 
 namespace sd {
@@ -23,8 +24,12 @@ void map(const float* x, float* y, int64_t n, F f) {
 }
 }  // namespace
 
-void silu(const float* x, float* y, int64_t n) { map(x, y, n, [](float v) { return sd::silu(v); }); }
-void gelu(const float* x, float* y, int64_t n) { map(x, y, n, [](float v) { return gelu_erf(v); }); }
+void silu(const float* x, float* y, int64_t n) {
+  compute_pool().parallel_for(n, [&](int64_t b, int64_t e) { silu_rows(x + b, y + b, e - b); }, kGrain);
+}
+void gelu(const float* x, float* y, int64_t n) {
+  compute_pool().parallel_for(n, [&](int64_t b, int64_t e) { gelu_rows(x + b, y + b, e - b); }, kGrain);
+}
 void quick_gelu(const float* x, float* y, int64_t n) { map(x, y, n, [](float v) { return sd::quick_gelu(v); }); }
 
 void geglu(const float* x, float* y, int64_t rows, int64_t f) {
@@ -33,9 +38,7 @@ void geglu(const float* x, float* y, int64_t rows, int64_t f) {
       [&](int64_t b, int64_t e) {
         for (int64_t r = b; r < e; ++r) {
           const float* a = x + r * 2 * f;
-          const float* gate = a + f;
-          float* out = y + r * f;
-          for (int64_t i = 0; i < f; ++i) out[i] = a[i] * gelu_erf(gate[i]);
+          geglu_row(a, a + f, y + r * f, f);
         }
       },
       std::max<int64_t>(1, kGrain / std::max<int64_t>(f, 1)));

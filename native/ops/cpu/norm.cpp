@@ -8,7 +8,7 @@
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "ops/cpu/cpu_ops.h"
-#include "ops/cpu/vec_math.h"
+#include "ops/cpu/vec_dispatch.h"
 
 namespace sd {
 namespace cpu {
@@ -72,15 +72,7 @@ void group_norm(const float* x, float* y, int64_t batch, int64_t pixels, int64_t
     compute_pool().parallel_for(
         pixels,
         [&](int64_t p0, int64_t p1) {
-          for (int64_t p = p0; p < p1; ++p) {
-            const float* row = xn + p * channels;
-            float* out = yn + p * channels;
-            if (apply_silu) {
-              for (int64_t c = 0; c < channels; ++c) out[c] = sd::silu(row[c] * sc[c] + sh[c]);
-            } else {
-              for (int64_t c = 0; c < channels; ++c) out[c] = row[c] * sc[c] + sh[c];
-            }
-          }
+          for (int64_t p = p0; p < p1; ++p) scale_shift_silu(xn + p * channels, yn + p * channels, sc, sh, channels, apply_silu);
         },
         64);
   }

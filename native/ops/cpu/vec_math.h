@@ -13,7 +13,9 @@ namespace sd {
 inline float fast_exp(float x) {
   x = x < -87.3365f ? -87.3365f : (x > 88.7228f ? 88.7228f : x);
   // x = n ln2 + r, |r| <= ln2/2, with ln2 split in two for an exact reduction.
-  const float n = std::nearbyint(x * 1.44269504088896341f);
+  // Rounding through an int conversion (half away from zero) vectorises; nearbyint may not.
+  const float t = x * 1.44269504088896341f;
+  const float n = static_cast<float>(static_cast<int32_t>(t + (t >= 0.0f ? 0.5f : -0.5f)));
   float r = x - n * 0.693359375f;
   r = r - n * -2.12194440e-4f;
   // Cephes expf polynomial.

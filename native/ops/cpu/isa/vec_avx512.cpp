@@ -1,0 +1,118 @@
+// AVX-512 versions of the exp-based element loops (softmax, SiLU, GELU,
+// GEGLU). Same formulas as vec_math.h, 16 lanes at a time: compilers will
+// not vectorise those scalar versions by themselves (they keep float
+// reductions in order and do not if-convert the range clamps).
+#include <immintrin.h>
+
+#include <cstdint>
+#include <limits>
+
+#include "ops/cpu/vec_math.h"
+
+namespace sd {
+
+namespace {
+
+inline __m512 exp16(__m512 x) {
+  x = _mm512_max_ps(_mm512_set1_ps(-87.3365f), _mm512_min_ps(_mm512_set1_ps(88.7228f), x));
+  const __m512 t = _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f));
+  const __m512 n = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  p = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+  const __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
+  return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
+}
+
+inline __m512 silu16(__m512 x) {
+  return _mm512_div_ps(x, _mm512_add_ps(_mm512_set1_ps(1.0f), exp16(_mm512_sub_ps(_mm512_setzero_ps(), x))));
+}
+
+inline __m512 erf16(__m512 x) {
+  const __m512 z = _mm512_abs_ps(x);
+  const __m512 t = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_fmadd_ps(_mm512_set1_ps(0.5f), z, _mm512_set1_ps(1.0f)));
+  __m512 q = _mm512_set1_ps(0.17087277f);
+  q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(-0.82215223f));
+  q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(1.48851587f));
+  q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(-1.13520398f));
+  q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(0.27886807f));
+  q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(-0.18628806f));
+  q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(0.09678418f));
+  q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(0.37409196f));
+  q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(1.00002368f));
+  const __m512 poly = _mm512_fmadd_ps(q, t, _mm512_sub_ps(_mm512_mul_ps(_mm512_sub_ps(_mm512_setzero_ps(), z), z), _mm512_set1_ps(1.26551223f)));
+  const __m512 r = _mm512_sub_ps(_mm512_set1_ps(1.0f), _mm512_mul_ps(t, exp16(poly)));
+  const __mmask16 neg = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
+  return _mm512_mask_sub_ps(r, neg, _mm512_setzero_ps(), r);
+}
+
+inline __m512 gelu16(__m512 x) {
+  const __m512 e = erf16(_mm512_mul_ps(x, _mm512_set1_ps(0.70710678118654752f)));
+  return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), x), _mm512_add_ps(_mm512_set1_ps(1.0f), e));
+}
+
+}  // namespace
+
+void softmax_row_avx512(float* row, int64_t visible, int64_t n, float scale) {
+  __m512 vmax = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+  int64_t j = 0;
+  for (; j + 16 <= visible; j += 16) vmax = _mm512_max_ps(vmax, _mm512_loadu_ps(row + j));
+  float mx = _mm512_reduce_max_ps(vmax);
+  for (; j < visible; ++j) mx = row[j] > mx ? row[j] : mx;
+  mx *= scale;
+  const __m512 vscale = _mm512_set1_ps(scale), vmx = _mm512_set1_ps(mx);
+  __m512 vsum = _mm512_setzero_ps();
+  for (j = 0; j + 16 <= visible; j += 16) {
+    const __m512 e = exp16(_mm512_fmsub_ps(_mm512_loadu_ps(row + j), vscale, vmx));
+    _mm512_storeu_ps(row + j, e);
+    vsum = _mm512_add_ps(vsum, e);
+  }
+  float sum = _mm512_reduce_add_ps(vsum);
+  for (; j < visible; ++j) {
+    row[j] = fast_exp(row[j] * scale - mx);
+    sum += row[j];
+  }
+  const __m512 inv = _mm512_set1_ps(1.0f / sum);
+  for (j = 0; j + 16 <= visible; j += 16) _mm512_storeu_ps(row + j, _mm512_mul_ps(_mm512_loadu_ps(row + j), inv));
+  for (; j < visible; ++j) row[j] *= 1.0f / sum;
+  for (; j < n; ++j) row[j] = 0.0f;
+}
+
+void silu_avx512(const float* x, float* y, int64_t n) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, silu16(_mm512_loadu_ps(x + i)));
+  for (; i < n; ++i) y[i] = silu(x[i]);
+}
+
+void gelu_avx512(const float* x, float* y, int64_t n) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, gelu16(_mm512_loadu_ps(x + i)));
+  for (; i < n; ++i) y[i] = gelu_erf(x[i]);
+}
+
+void geglu_row_avx512(const float* a, const float* gate, float* out, int64_t f) {
+  int64_t i = 0;
+  for (; i + 16 <= f; i += 16) _mm512_storeu_ps(out + i, _mm512_mul_ps(_mm512_loadu_ps(a + i), gelu16(_mm512_loadu_ps(gate + i))));
+  for (; i < f; ++i) out[i] = a[i] * gelu_erf(gate[i]);
+}
+
+void scale_shift_silu_avx512(const float* x, float* y, const float* scale, const float* shift, int64_t channels, bool apply_silu) {
+  int64_t c = 0;
+  for (; c + 16 <= channels; c += 16) {
+    __m512 v = _mm512_fmadd_ps(_mm512_loadu_ps(x + c), _mm512_loadu_ps(scale + c), _mm512_loadu_ps(shift + c));
+    if (apply_silu) v = silu16(v);
+    _mm512_storeu_ps(y + c, v);
+  }
+  for (; c < channels; ++c) {
+    const float v = x[c] * scale[c] + shift[c];
+    y[c] = apply_silu ? silu(v) : v;
+  }
+}
+
+}  // namespace sd

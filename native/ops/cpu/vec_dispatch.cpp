@@ -1,0 +1,78 @@
+#include "ops/cpu/vec_dispatch.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "ops/cpu/cpu_features.h"
+#include "ops/cpu/vec_math.h"
+
+namespace sd {
+
+#ifdef SD_X86_KERNELS
+void softmax_row_avx512(float* row, int64_t visible, int64_t n, float scale);
+void silu_avx512(const float* x, float* y, int64_t n);
+void gelu_avx512(const float* x, float* y, int64_t n);
+void geglu_row_avx512(const float* a, const float* gate, float* out, int64_t f);
+void scale_shift_silu_avx512(const float* x, float* y, const float* scale, const float* shift, int64_t channels, bool silu);
+#endif
+
+namespace {
+bool use_avx512() {
+#ifdef SD_X86_KERNELS
+  static const bool yes = cpu_features().avx512f;
+  return yes;
+#else
+  return false;
+#endif
+}
+}  // namespace
+
+void softmax_row(float* row, int64_t visible, int64_t n, float scale) {
+#ifdef SD_X86_KERNELS
+  if (use_avx512()) return softmax_row_avx512(row, visible, n, scale);
+#endif
+  float mx = -std::numeric_limits<float>::infinity();
+  for (int64_t j = 0; j < visible; ++j) mx = std::max(mx, row[j]);
+  mx *= scale;  // scale > 0
+  float sum = 0;
+  for (int64_t j = 0; j < visible; ++j) {
+    row[j] = fast_exp(row[j] * scale - mx);
+    sum += row[j];
+  }
+  const float inv = 1.0f / sum;
+  for (int64_t j = 0; j < visible; ++j) row[j] *= inv;
+  for (int64_t j = visible; j < n; ++j) row[j] = 0.0f;
+}
+
+void silu_rows(const float* x, float* y, int64_t n) {
+#ifdef SD_X86_KERNELS
+  if (use_avx512()) return silu_avx512(x, y, n);
+#endif
+  for (int64_t i = 0; i < n; ++i) y[i] = silu(x[i]);
+}
+
+void gelu_rows(const float* x, float* y, int64_t n) {
+#ifdef SD_X86_KERNELS
+  if (use_avx512()) return gelu_avx512(x, y, n);
+#endif
+  for (int64_t i = 0; i < n; ++i) y[i] = gelu_erf(x[i]);
+}
+
+void geglu_row(const float* a, const float* gate, float* out, int64_t f) {
+#ifdef SD_X86_KERNELS
+  if (use_avx512()) return geglu_row_avx512(a, gate, out, f);
+#endif
+  for (int64_t i = 0; i < f; ++i) out[i] = a[i] * gelu_erf(gate[i]);
+}
+
+void scale_shift_silu(const float* x, float* y, const float* scale, const float* shift, int64_t channels, bool apply_silu) {
+#ifdef SD_X86_KERNELS
+  if (use_avx512()) return scale_shift_silu_avx512(x, y, scale, shift, channels, apply_silu);
+#endif
+  for (int64_t c = 0; c < channels; ++c) {
+    const float v = x[c] * scale[c] + shift[c];
+    y[c] = apply_silu ? silu(v) : v;
+  }
+}
+
+}  // namespace sd

@@ -1,0 +1,16 @@
+// The element loops that use exp: AVX-512 when the CPU has it, otherwise the
+// portable scalar versions (same formulas, vec_math.h).
+#pragma once
+
+#include <cstdint>
+
+namespace sd {
+
+void softmax_row(float* row, int64_t visible, int64_t n, float scale);
+void silu_rows(const float* x, float* y, int64_t n);
+void gelu_rows(const float* x, float* y, int64_t n);
+void geglu_row(const float* a, const float* gate, float* out, int64_t f);
+// y = x * scale + shift per channel (+ SiLU): GroupNorm's second pass.
+void scale_shift_silu(const float* x, float* y, const float* scale, const float* shift, int64_t channels, bool silu);
+
+}  // namespace sd
