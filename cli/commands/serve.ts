@@ -77,6 +77,16 @@ in the models folder is served.`,
       ...(memory ? { memory } : {}),
       log: (line) => io.err(`${new Date().toISOString().slice(11, 19)} ${line}\n`),
     });
+    // Listen for Ctrl+C before saying where we are: whoever reads the URL may stop us right away.
+    const stopRequested = new Promise<void>((done) => {
+      const stop = () => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        done();
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
     if (listen && auth.length === 0) {
       io.err(
         [
@@ -93,15 +103,7 @@ in the models folder is served.`,
     io.out(`Open ${server.url} in your browser. Press Ctrl+C to stop.\n`);
     if (listen) io.out(`Listening on every interface, port ${server.port}${auth.length ? ' (login required)' : ''}.\n`);
 
-    await new Promise<void>((done) => {
-      const stop = () => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        done();
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
+    await stopRequested;
     io.err('Stopping...\n');
     await server.close();
     return ExitCode.ok;

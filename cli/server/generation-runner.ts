@@ -45,6 +45,8 @@ export async function runGeneration(
     },
   });
   job.interrupted ||= result.interrupted;
+  const { width, height, batchSize, nIter, steps } = request.params;
+  log(`${request.kind} ${width}x${height} x${batchSize * nIter}, ${steps} steps, ${request.sampler}: ${((Date.now() - startedAt.getTime()) / 1000).toFixed(1)} s${result.interrupted ? ' (interrupted)' : ''}`);
   if (request.saveImages && outputDir) {
     try {
       const folder = outputFolder(outputDir, request.kind, startedAt);

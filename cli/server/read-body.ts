@@ -30,7 +30,8 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number): Prom
 }
 
 function tooLarge(maxBytes: number): HttpError {
-  return new HttpError(413, `the request body is larger than this server accepts (${Math.round(maxBytes / 1048576)} MiB); send smaller init images`, {
+  const size = maxBytes >= 1048576 ? `${Math.round(maxBytes / 1048576)} MiB` : `${Math.round(maxBytes / 1024)} KiB`;
+  return new HttpError(413, `the request body is larger than this server accepts (${size}); send smaller init images`, {
     headers: { connection: 'close' },
   });
 }

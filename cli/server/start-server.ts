@@ -66,6 +66,16 @@ function defaultMemory(generator: ServerGenerator): MemoryFacts {
   return { totalBytes: 4 * GiB, weightBytes: info.residentBytes, source: 'an assumed 4 GiB of GPU memory (pass the real size: --vram-budget MB)' };
 }
 
+/** 8 pixels per latent cell, halved once per UNet level after the first (SD 1.x: 4 levels -> 64). */
+export function sizeMultiple(configJson: string): number {
+  try {
+    const levels = (JSON.parse(configJson) as { unet?: { channel_mult?: unknown[] } }).unet?.channel_mult?.length;
+    return typeof levels === 'number' && levels >= 1 ? 8 << (levels - 1) : 64;
+  } catch {
+    return 64;
+  }
+}
+
 function isLoopback(host: string): boolean {
   return host === '127.0.0.1' || host === 'localhost' || host === '::1';
 }
@@ -113,6 +123,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         maxPixelsPerBatch: maxPixelsPerBatch(memory, ceiling),
         memorySource: memory.source,
         maxUploadPixels: options.maxUploadPixels ?? 4096 * 4096,
+        sizeMultiple: sizeMultiple(generator.info.config),
       },
       maxBodyBytes: options.maxBodyBytes ?? 50 * 1024 * 1024,
       outputDir: options.outputDir ?? join(defaultInstallDir(), 'outputs'),
@@ -188,7 +199,6 @@ async function handle(
     await handler({ req, res, url, ctx });
   } catch (error) {
     if (!(error instanceof HttpError)) throw error;
-    sendError(res, error);
-    if (error.status === 413) res.on('finish', () => req.socket.destroy());
+    sendError(res, error); // a 413 carries "connection: close": Node then drops the rest of the upload
   }
 }

@@ -32,6 +32,8 @@ export interface RequestLimits {
   memorySource: string;
   /** Largest init image accepted, in pixels. */
   maxUploadPixels: number;
+  /** Width and height must be multiples of this (64 for SD 1.x: the UNet halves the latent three times). */
+  sizeMultiple: number;
 }
 
 const CAMEL_TO_WEBUI: Record<string, string> = {
@@ -48,7 +50,7 @@ const CAMEL_TO_WEBUI: Record<string, string> = {
 };
 
 const RESIZE_MODES: Record<number, ResizeMode> = { 0: 'resize', 1: 'crop', 2: 'fill' };
-const TASK_ID = /^[\w.:-]{1,100}$/;
+const TASK_ID = /^[\w.:()-]{1,100}$/;
 
 /**
  * Numbers the way the webui's pydantic models take them: JSON numbers, or
@@ -96,11 +98,16 @@ export function parseWebuiRequest(kind: JobKind, input: unknown, store: OptionsS
   }
   const samplerInfo = catalog.samplers.find((s) => s.name === resolved.sampler);
 
-  let eta = lenientNumber(body.eta);
-  if (eta === undefined || eta === null) {
-    // The webui's settings apply when the request has no eta: eta_ddim for DDIM, eta_ancestral for the others that take one.
-    const setting = samplerInfo?.takesEta ? (samplerInfo.etaDefault === 0 ? options.eta_ddim : options.eta_ancestral) : undefined;
-    eta = setting !== undefined && setting !== samplerInfo?.etaDefault ? setting : undefined;
+  // Eta means something only to the samplers that take it (ancestral, SDE, DDIM); the webui
+  // ignores it elsewhere, and writes it to the infotext only when it differs from the default.
+  // Without one in the request, the eta_ancestral / eta_ddim settings apply.
+  let eta: unknown;
+  if (samplerInfo?.takesEta) {
+    const requested = lenientNumber(body.eta);
+    eta = requested ?? (samplerInfo.etaDefault === 0 ? options.eta_ddim : options.eta_ancestral);
+    if (eta === samplerInfo.etaDefault) eta = undefined;
+  } else if (body.eta !== undefined && body.eta !== null && typeof lenientNumber(body.eta) !== 'number') {
+    throw invalidField('eta', `must be a number, got ${JSON.stringify(body.eta)}`);
   }
 
   const seed = body.seed === '' || body.seed === null || body.seed === undefined ? -1 : lenientNumber(body.seed);
@@ -136,7 +143,7 @@ export function parseWebuiRequest(kind: JobKind, input: unknown, store: OptionsS
 
   let params: GenerateParams;
   try {
-    params = validateGenerateParams(camel, 8);
+    params = validateGenerateParams(camel, limits.sizeMultiple);
   } catch (error) {
     if (error instanceof ValidationError) {
       const field = CAMEL_TO_WEBUI[error.field] ?? error.field;
@@ -162,7 +169,7 @@ export function parseWebuiRequest(kind: JobKind, input: unknown, store: OptionsS
 
   const taskId = body.force_task_id ?? undefined;
   if (taskId !== undefined && (typeof taskId !== 'string' || !TASK_ID.test(taskId))) {
-    throw invalidField('force_task_id', 'must be 1 to 100 letters, digits or ._:- characters');
+    throw invalidField('force_task_id', 'must be 1 to 100 letters, digits or ._:()- characters, like "task(1234)"');
   }
   const subseed = lenientNumber(body.subseed);
 

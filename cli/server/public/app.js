@@ -17,6 +17,7 @@ const state = {
   results: [], // {url, infotext, seed, width, height, number}
   selected: -1,
   counter: 0,
+  requests: 0,
 };
 
 // ---- helpers ---------------------------------------------------------------
@@ -78,8 +79,8 @@ function setMode(mode) {
 }
 
 function snapSize(value) {
-  const { minSize = 64, maxSize = 2048 } = state.limits || {};
-  const n = Math.round(Number(value) / 8) * 8;
+  const { minSize = 64, maxSize = 2048, sizeMultiple = 64 } = state.limits || {};
+  const n = Math.round(Number(value) / sizeMultiple) * sizeMultiple;
   return Math.min(maxSize, Math.max(minSize, Number.isFinite(n) ? n : 512));
 }
 
@@ -276,9 +277,9 @@ async function generate() {
   } catch (error) {
     showError(error.status === 503 ? `The server is busy: ${error.message}` : error.message || String(error));
   } finally {
-    state.taskId = null;
-    await poll;
+    state.taskId = null; // ends the poll loop (it checks the id after each answer)
     setBusy(false);
+    await poll;
   }
 }
 
@@ -335,6 +336,7 @@ function addResults(response) {
   }
   const infotexts = info.infotexts || [];
   const first = state.results.length;
+  const request = state.requests++;
   response.images.forEach((image, i) => {
     state.results.push({
       url: base64ToBlobUrl(image),
@@ -343,6 +345,7 @@ function addResults(response) {
       width: info.width,
       height: info.height,
       number: state.counter++,
+      request,
     });
   });
   renderGallery();
@@ -350,12 +353,16 @@ function addResults(response) {
   if (info.interrupted) showError('Interrupted: these are the pictures as far as they got.');
 }
 
+/** Newest request first; the pictures of one request in their order. */
 function renderGallery() {
   const gallery = $('gallery');
   gallery.textContent = '';
-  state.results.forEach((result, i) => {
+  const order = state.results.map((_, i) => i).sort((a, b) => state.results[b].request - state.results[a].request || a - b);
+  for (const i of order) {
+    const result = state.results[i];
     const button = document.createElement('button');
     button.type = 'button';
+    button.dataset.index = String(i);
     button.setAttribute('aria-pressed', String(i === state.selected));
     button.title = `Seed ${result.seed}`;
     const img = document.createElement('img');
@@ -363,8 +370,8 @@ function renderGallery() {
     img.alt = `Result ${i + 1}, seed ${result.seed}`;
     button.append(img);
     button.addEventListener('click', () => select(i));
-    gallery.prepend(button);
-  });
+    gallery.append(button);
+  }
 }
 
 function select(index) {
@@ -379,9 +386,7 @@ function select(index) {
   download.href = result.url;
   download.download = `${String(result.number).padStart(5, '0')}-${result.seed}.png`;
   $('picture-actions').hidden = false;
-  for (const button of $('gallery').children) button.setAttribute('aria-pressed', 'false');
-  const buttons = [...$('gallery').children].reverse();
-  buttons[index]?.setAttribute('aria-pressed', 'true');
+  for (const button of $('gallery').children) button.setAttribute('aria-pressed', String(button.dataset.index === String(index)));
 }
 
 /** The webui's infotext back into fields (prompt, negative prompt, then "Key: value" pairs). */
@@ -494,6 +499,7 @@ async function start() {
       for (const el of [$(id), $(`${id}-range`)]) {
         el.min = info.limits.minSize;
         el.max = info.limits.maxSize;
+        el.step = info.limits.sizeMultiple;
       }
     }
     $('steps').max = $('steps-range').max = info.limits.maxSteps;
