@@ -161,7 +161,7 @@ export function parseWebuiRequest(kind: JobKind, input: unknown, store: OptionsS
   }
 
   if (initImages) {
-    if (initImages.length > 1 && initImages.length < params.batchSize) {
+    if (initImages.length > 1 && initImages.length !== params.batchSize) {
       throw invalidField('init_images', `${initImages.length} pictures for a batch of ${params.batchSize}: send one picture, or one per picture of the batch`);
     }
     params.initImages = initImages.map((image, i) => decodeUploadedImage(image, `init_images[${i}]`, limits.maxUploadPixels));

@@ -105,6 +105,7 @@ describe('server limits and bad input (tiny model)', { timeout: 120_000 }, () =>
     await expect422(p, { ...small, init_images: ['https://example.com/cat.png'] }, 'init_images[0]', /not fetched from URLs/);
     await expect422(p, { ...small, init_images: [12] }, 'init_images[0]', /base64-encoded/);
     await expect422(p, { ...small, batch_size: 3, init_images: [png.toString('base64'), png.toString('base64')] }, 'init_images', /one per picture/);
+    await expect422(p, { ...small, init_images: [png.toString('base64'), png.toString('base64')] }, 'init_images', /2 pictures for a batch of 1/);
     await expect422(p, { ...small, init_images: [png.toString('base64')], resize_mode: 3 }, 'resize_mode', /latent upscale/);
     await expect422(p, { ...small, init_images: [png.toString('base64')], denoising_strength: 1.5 }, 'denoising_strength', /between 0 and 1/);
   });
