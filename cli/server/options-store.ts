@@ -87,7 +87,8 @@ export class OptionsStore {
       live_previews_enable: bool,
       show_progress_every_n_steps: int(-1, 1000),
       samples_format: fixed('pictures are always PNG with their parameters'),
-      sd_vae: fixed("the checkpoint's own VAE is used"),
+      // "Automatic" and "None" both mean the checkpoint's own VAE when no separate VAE files exist.
+      sd_vae: (v, key, current) => (typeof v === 'string' && v.toLowerCase() === 'none' ? current.sd_vae : fixed("the checkpoint's own VAE is used")(v, key, current)),
       emphasis: fixed('the engine parses emphasis the webui\'s default way'),
       eta_noise_seed_delta: fixed('seeds are used as given'),
     };

@@ -121,6 +121,8 @@ describe('options store', () => {
     assert.equal(store.get().CLIP_stop_at_last_layers, 2);
     assert.equal(store.get().randn_source, 'CPU');
     assert.equal(store.get().sd_model_checkpoint, model.title);
+    store.set({ sd_vae: 'None', samples_format: 'PNG' });
+    assert.equal(store.get().sd_vae, 'Automatic');
     for (const bad of [{ CLIP_stop_at_last_layers: 13 }, { samples_format: 'jpg' }, { eta_noise_seed_delta: 31337 }, { sd_model_checkpoint: 'other' }, { live_previews_enable: 'yes' }]) {
       assert.throws(() => store.set(bad), (e: unknown) => e instanceof HttpError && e.status === 422 && e.detail.startsWith(`option ${Object.keys(bad)[0]}`), JSON.stringify(bad));
     }
