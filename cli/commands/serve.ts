@@ -1,9 +1,8 @@
-import { resolve } from 'node:path';
 import { booleanOption, integerOption, stringOption } from '../args.js';
 import { defineCommand } from '../command.js';
 import { loadAddon } from '../binding/load-addon.js';
 import { ExitCode, UsageError } from '../errors.js';
-import { defaultInstallDir, defaultModelsDir } from '../paths.js';
+import { modelsDir as defaultModelsDir, resolveUserPath, homeOf, sdSetupHome } from '../download/models-dir.js';
 import { firstGpuMemoryBytes } from '../server/gpu-memory.js';
 import type { MemoryFacts } from '../server/memory-limits.js';
 import { parseApiAuth, resolveServeModel, startServer, DEFAULT_PORT } from '../server/index.js';
@@ -21,11 +20,11 @@ on 127.0.0.1 only, unless --listen. One picture is made at a time; up to 8 reque
 line, more get "503 busy" with a Retry-After. Ctrl+C stops the server.
 
 --model takes "tiny" (a tiny test model inside the package: every part runs, the pictures are
-noise), a checkpoint path, or a name in the models folder. Without --model, the only checkpoint
-in the models folder is served.`,
+noise), a checkpoint path, a catalogue name ("sd-v1-5", as downloaded by "sd-setup download"),
+or a file name in the models folder. Without --model, the only checkpoint there is served.`,
   options: {
     model: { type: 'string', valueName: 'NAME|PATH', description: 'checkpoint to serve: a name in the models folder, a .safetensors/.ckpt path, or "tiny"' },
-    'models-dir': { type: 'string', valueName: 'DIR', description: 'where named models are (default ~/sd-setup/models)' },
+    'models-dir': { type: 'string', valueName: 'DIR', description: 'where named models are (default ~/sd-setup/models, or $SD_SETUP_HOME/models)' },
     port: { type: 'string', valueName: 'N', description: `port (default ${DEFAULT_PORT}; 0 = any free port)` },
     listen: { type: 'boolean', description: 'serve on every network interface, not just this machine (use with --api-auth)' },
     'api-auth': { type: 'string', valueName: 'USER:PASS', description: 'require this login for the page and the API ("u1:p1,u2:p2" for several)' },
@@ -48,21 +47,23 @@ in the models folder is served.`,
     const listen = booleanOption(values, 'listen');
     const authText = stringOption(values, 'api-auth');
     const auth = authText === undefined ? [] : parseApiAuth(authText);
-    const modelsDir = resolve(io.cwd, stringOption(values, 'models-dir') ?? defaultModelsDir());
-    const outputDir = resolve(io.cwd, stringOption(values, 'outdir') ?? join(defaultInstallDir(), 'outputs'));
+    const modelsDir = defaultModelsDir({ dir: stringOption(values, 'models-dir'), env: io.env, cwd: io.cwd });
+    const outdir = stringOption(values, 'outdir');
+    const outputDir = outdir ? resolveUserPath(outdir, io.cwd, homeOf(io.env)) : join(sdSetupHome(io.env), 'outputs');
     const model = resolveServeModel(stringOption(values, 'model'), modelsDir, io.cwd);
 
-    // The CUDA engine runs only where nvidia-smi sees a GPU; otherwise generate on the CPU and say so.
+    // The CUDA engine runs only where the driver offers a GPU; otherwise generate on the CPU and say why.
     let backend: 'cpu' | 'cuda' = 'cpu';
     let memory: MemoryFacts | undefined;
-    if (!cpu && loadAddon().buildInfo.cuda) {
-      const gpuBytes = await firstGpuMemoryBytes(io.env);
-      if (gpuBytes === null) {
-        io.err('The CUDA engine is built, but nvidia-smi finds no GPU: generating on the CPU ("sd-setup doctor" says why).\n');
+    const addon = loadAddon();
+    if (!cpu && addon.buildInfo.cuda) {
+      const status = addon.cudaStatus();
+      if (!status.available) {
+        io.err(`The CUDA engine is built but cannot run here (${status.reason}): generating on the CPU ("sd-setup doctor" says more).\n`);
       } else {
         backend = 'cuda';
-        const bytes = vramBudgetMB !== undefined ? vramBudgetMB * MiB : gpuBytes;
-        memory = { totalBytes: bytes, source: vramBudgetMB !== undefined ? `--vram-budget ${vramBudgetMB}` : `${Math.round(bytes / MiB)} MiB of GPU memory` };
+        const bytes = vramBudgetMB !== undefined ? vramBudgetMB * MiB : await firstGpuMemoryBytes(io.env);
+        if (bytes !== null) memory = { totalBytes: bytes, source: vramBudgetMB !== undefined ? `--vram-budget ${vramBudgetMB}` : `${Math.round(bytes / MiB)} MiB of GPU memory` };
       }
     }
     const memoryMode = lowvram ? 'lowvram' : medvram ? 'medvram' : 'normal';

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { findModel } from '../download/catalogue.js';
 import { UserError } from '../errors.js';
 
 const CHECKPOINT = /\.(safetensors|ckpt)$/i;
@@ -14,7 +15,8 @@ function checkpointsIn(dir: string): string[] {
 
 /**
  * What --model names: "tiny" (the package's test model), a checkpoint path,
- * or a name in the models folder ("sd-v1-5" finds sd-v1-5.safetensors there).
+ * a catalogue id ("sd-v1-5": the file `sd-setup download sd-v1-5` writes),
+ * or a file name in the models folder, with or without its extension.
  * Without --model, the only checkpoint in the models folder; with none or
  * several there, a UserError that lists them and says what to do.
  */
@@ -23,13 +25,18 @@ export function resolveServeModel(model: string | undefined, modelsDir: string, 
   if (model !== undefined) {
     const asPath = resolve(cwd, model);
     if (existsSync(asPath) && statSync(asPath).isFile()) return asPath;
-    for (const name of [model, `${model}.safetensors`, `${model}.ckpt`]) {
+    const catalogued = findModel(model)?.file;
+    for (const name of [...(catalogued ? [catalogued] : []), model, `${model}.safetensors`, `${model}.ckpt`]) {
       const inDir = join(modelsDir, name);
       if (!/[\\/]/.test(model) && existsSync(inDir) && statSync(inDir).isFile()) return inDir;
     }
     const have = checkpointsIn(modelsDir);
     throw new UserError(`no model "${model}": not a file, and not in ${modelsDir}`, {
-      hint: have.length ? `models there: ${have.join(', ')}` : 'download one with "sd-setup download sd-v1-5", or try the web UI with --model tiny',
+      hint: catalogued
+        ? `download it first: sd-setup download ${model}`
+        : have.length
+          ? `models there: ${have.join(', ')}`
+          : 'download one with "sd-setup download sd-v1-5", or try the web UI with --model tiny',
     });
   }
   const found = checkpointsIn(modelsDir);

@@ -5,7 +5,7 @@ import { basename, extname, join } from 'node:path';
 import { Generator, type GeneratorOptions } from '../generate/generator.js';
 import { limits as engineLimits } from '../generate/validate.js';
 import { UserError } from '../errors.js';
-import { defaultInstallDir } from '../paths.js';
+import { sdSetupHome } from '../download/models-dir.js';
 import { apiRoutes } from './api-routes.js';
 import { isAuthorized, parseApiAuth, type Credential } from './auth.js';
 import { engineCatalog, type EngineCatalog } from './engine-catalog.js';
@@ -41,7 +41,7 @@ export interface StartServerOptions {
   maxUploadPixels?: number;
   /** The memory generation runs in; default: RAM on the CPU, 4 GiB assumed with CUDA (pass the real size). */
   memory?: MemoryFacts;
-  /** Where save_images writes (default ~/sd-setup/outputs). */
+  /** Where save_images writes (default ~/sd-setup/outputs, or $SD_SETUP_HOME/outputs). */
   outputDir?: string;
   /** One line per event (start, failures); default: nothing. */
   log?: (line: string) => void;
@@ -126,7 +126,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         sizeMultiple: sizeMultiple(generator.info.config),
       },
       maxBodyBytes: options.maxBodyBytes ?? 50 * 1024 * 1024,
-      outputDir: options.outputDir ?? join(defaultInstallDir(), 'outputs'),
+      outputDir: options.outputDir ?? join(sdSetupHome(process.env), 'outputs'),
       log,
     };
 

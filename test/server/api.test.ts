@@ -67,7 +67,7 @@ describe('webui API over HTTP (tiny model)', { timeout: 120_000 }, () => {
     assert.ok(Number.isInteger(info.seed) && info.seed >= 0);
     assert.deepEqual(info.all_seeds, [info.seed]);
     assert.equal(info.sd_model_hash, tinyHash);
-    const expected = `maltese puppy\nSteps: 5, Sampler: Euler, CFG scale: 7, Seed: ${info.seed}, Size: 64x64, Model hash: ${tinyHash}, Model: tiny-sd1`;
+    const expected = `maltese puppy\nSteps: 5, Sampler: Euler, Schedule type: Automatic, CFG scale: 7, Seed: ${info.seed}, Size: 64x64, Model hash: ${tinyHash}, Model: tiny-sd1`;
     assert.equal(info.infotexts[0], expected);
     assert.equal(png!.text.parameters, expected, 'the PNG carries its parameters like a webui picture');
     assert.equal(r.body.parameters.prompt, 'maltese puppy');
@@ -94,7 +94,7 @@ describe('webui API over HTTP (tiny model)', { timeout: 120_000 }, () => {
     // eta 1 is Euler a's default: the webui does not write it into the infotext.
     assert.equal(
       info.infotexts[0],
-      `cute squirrel\nNegative prompt: ugly, out of frame\nSteps: 4, Sampler: Euler a, CFG scale: 7, Seed: 1234, Size: 64x64, Model hash: ${tinyHash}, Model: tiny-sd1`,
+      `cute squirrel\nNegative prompt: ugly, out of frame\nSteps: 4, Sampler: Euler a, Schedule type: Automatic, CFG scale: 7, Seed: 1234, Size: 64x64, Model hash: ${tinyHash}, Model: tiny-sd1`,
     );
   });
 
@@ -136,7 +136,7 @@ describe('webui API over HTTP (tiny model)', { timeout: 120_000 }, () => {
     assert.equal(r.status, 200, JSON.stringify(r.body));
     const info = JSON.parse(r.body.info);
     assert.equal(info.denoising_strength, 0.5);
-    assert.match(info.infotexts[0], /^1girl, blue hair\nSteps: 4, Sampler: Euler, CFG scale: 7, Seed: 1, Size: 64x64, .*Denoising strength: 0\.5/);
+    assert.match(info.infotexts[0], /^1girl, blue hair\nSteps: 4, Sampler: Euler, Schedule type: Automatic, CFG scale: 7, Seed: 1, Size: 64x64, .*Denoising strength: 0\.5/);
     assert.equal(r.body.parameters.init_images, null, 'init images are not echoed unless include_init_images');
     const [png] = pictures(r.body);
     assert.equal(png!.width, 64);

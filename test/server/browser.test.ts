@@ -62,7 +62,7 @@ describe('web UI in headless Chromium (tiny model)', { timeout: 180_000 }, () =>
     await page.keyboard.press('Control+Enter');
     await page.waitForSelector('#gallery button img');
     const infotext = await page.textContent('#infotext');
-    assert.match(infotext ?? '', /^a lighthouse at dusk, oil painting\nSteps: 6, Sampler: Euler a, CFG scale: 7, Seed: 4242, Size: 64x64, /);
+    assert.match(infotext ?? '', /^a lighthouse at dusk, oil painting\nSteps: 6, Sampler: Euler a, Schedule type: Automatic, CFG scale: 7, Seed: 4242, Size: 64x64, /);
     const size = await page.$eval('#current', (el) => {
       const img = el as unknown as { naturalWidth: number; naturalHeight: number };
       return [img.naturalWidth, img.naturalHeight];

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { isAuthorized, parseApiAuth } from '../../cli/server/auth.js';
@@ -8,6 +9,7 @@ import { imageSize } from '../../cli/server/image-size.js';
 import { GenerationQueue, QueueClosedError, QueueFullError } from '../../cli/server/job-queue.js';
 import { maxPixelsPerBatch, MIN_PIXELS_PER_BATCH } from '../../cli/server/memory-limits.js';
 import { OptionsStore } from '../../cli/server/options-store.js';
+import { resolveServeModel } from '../../cli/server/resolve-serve-model.js';
 import { sizeMultiple } from '../../cli/server/start-server.js';
 
 const GiB = 1024 ** 3;
@@ -130,5 +132,27 @@ describe('options store', () => {
     assert.equal(store.get().eta_ancestral, 1, 'a refused request changes nothing');
     assert.equal(store.resolve({ eta_ancestral: 0.5 }).values.eta_ancestral, 0.5);
     assert.equal(store.get().eta_ancestral, 1, 'resolve() does not store');
+  });
+});
+
+describe('serve --model', () => {
+  it('finds "tiny", paths, catalogue names and files in the models folder, and says what is there otherwise', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sd-setup-models-'));
+    try {
+      assert.throws(() => resolveServeModel(undefined, dir, '/'), /no checkpoint in .*/);
+      writeFileSync(join(dir, 'v1-5-pruned-emaonly.safetensors'), '');
+      writeFileSync(join(dir, 'notes.txt'), '');
+      assert.equal(resolveServeModel(undefined, dir, '/'), join(dir, 'v1-5-pruned-emaonly.safetensors'), 'the only checkpoint');
+      assert.equal(resolveServeModel('sd-v1-5', dir, '/'), join(dir, 'v1-5-pruned-emaonly.safetensors'), 'by catalogue id');
+      writeFileSync(join(dir, 'mine.ckpt'), '');
+      assert.equal(resolveServeModel('mine', dir, '/'), join(dir, 'mine.ckpt'), 'without extension');
+      assert.equal(resolveServeModel('mine.ckpt', dir, dir), join(dir, 'mine.ckpt'), 'as a path from cwd');
+      assert.equal(resolveServeModel('tiny', dir, '/'), 'tiny');
+      assert.throws(() => resolveServeModel(undefined, dir, '/'), (e: Error & { hint?: string }) => /2 checkpoints/.test(e.message) && /--model mine/.test(e.hint ?? ''));
+      assert.throws(() => resolveServeModel('sd-v1-4', dir, '/'), (e: Error & { hint?: string }) => /sd-setup download sd-v1-4/.test(e.hint ?? ''));
+      assert.throws(() => resolveServeModel('other', dir, '/'), (e: Error & { hint?: string }) => /models there: mine\.ckpt, v1-5-pruned-emaonly\.safetensors/.test(e.hint ?? ''));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
