@@ -107,7 +107,9 @@ class Backend {
   virtual Tensor add(const Tensor& a, const Tensor& b) = 0;
   // x [B, ..., C] += v [B, C]
   virtual void add_channel_vector(Tensor& x, const Tensor& v) = 0;
-  virtual Tensor upsample_nearest2x(const Tensor& x) = 0;  // [B, H, W, C] -> [B, 2H, 2W, C]
+  // Nearest-neighbour resize [B, H, W, C] -> [B, out_h, out_w, C] (source row floor(y * H / out_h)).
+  virtual Tensor upsample_nearest(const Tensor& x, int64_t out_h, int64_t out_w) = 0;
+  Tensor upsample_nearest2x(const Tensor& x) { return upsample_nearest(x, x.dim(1) * 2, x.dim(2) * 2); }
   virtual Tensor concat_channels(const Tensor& a, const Tensor& b) = 0;
   // ids: host I32 [B, T] -> rows of the table [B, T, width]
   virtual Tensor embedding(const Tensor& ids, const DeviceWeight& table) = 0;

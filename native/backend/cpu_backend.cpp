@@ -164,10 +164,10 @@ class CpuBackend final : public Backend {
     SD_CHECK(v.numel() == b * c, "add_channel_vector: ", v.describe(), " for ", x.describe());
     cpu::add_channel_vector(x.data<float>(), v.data<float>(), b, x.numel() / (b * c), c);
   }
-  Tensor upsample_nearest2x(const Tensor& x) override {
+  Tensor upsample_nearest(const Tensor& x, int64_t out_h, int64_t out_w) override {
     SD_CHECK(x.ndim() == 4, "upsample: expected [B, H, W, C]");
-    Tensor y = empty({x.dim(0), x.dim(1) * 2, x.dim(2) * 2, x.dim(3)});
-    cpu::upsample_nearest2x(x.data<float>(), y.data<float>(), x.dim(0), x.dim(1), x.dim(2), x.dim(3));
+    Tensor y = empty({x.dim(0), out_h, out_w, x.dim(3)});
+    cpu::upsample_nearest(x.data<float>(), y.data<float>(), x.dim(0), x.dim(1), x.dim(2), x.dim(3), out_h, out_w);
     return y;
   }
   Tensor concat_channels(const Tensor& a, const Tensor& b) override {

@@ -99,9 +99,7 @@ Tensor UNetModel::forward(const Tensor& x, const std::vector<float>& timesteps, 
            ", H, W], got ", x.describe());
   const int64_t batch = x.dim(0);
   const int n_levels = static_cast<int>(levels_.size());
-  const int64_t multiple = int64_t{1} << (n_levels - 1);
-  SD_CHECK(x.dim(2) % multiple == 0 && x.dim(3) % multiple == 0, "UNet: latent size ", x.dim(2), "x", x.dim(3),
-           " must be a multiple of ", multiple, " (image size a multiple of ", multiple * 8, ")");
+  SD_CHECK(x.dim(2) >= 1 && x.dim(3) >= 1, "UNet: empty latent");
   SD_CHECK(static_cast<int64_t>(timesteps.size()) == batch, "UNet: ", timesteps.size(), " timesteps for batch ", batch);
   SD_CHECK(context.ndim() == 3 && context.dim(0) == batch && context.dim(2) == config_.context_dim,
            "UNet: context must be [", batch, ", T, ", config_.context_dim, "], got ", context.describe());
@@ -183,7 +181,9 @@ Tensor UNetModel::forward(const Tensor& x, const std::vector<float>& timesteps, 
       int sub = 1;
       if (levels_[static_cast<size_t>(i)].attention) h = spatial_transformer(b.sub(concat(sub++, ".")), h, ctx);
       if (i > 0 && j == config_.num_res_blocks) {
-        h = backend_.upsample_nearest2x(h);
+        // To the size of the skip it meets next (2x, except for sizes that are not
+        // multiples of 64 pixels, where a level was rounded up on the way down).
+        h = backend_.upsample_nearest(h, skips.back().dim(1), skips.back().dim(2));
         h = backend_.conv2d(h, b(concat(sub, ".conv.weight")), &b(concat(sub, ".conv.bias")), Conv2dParams::same(3));
       }
     }

@@ -69,9 +69,6 @@ GenerationOutput generate(StableDiffusion& model, const ClipTokenizer& tokenizer
   SD_CHECK(batch >= 1, "no seeds: a generation needs one seed per image");
   SD_CHECK(request.width % 8 == 0 && request.height % 8 == 0 && request.width >= 64 && request.height >= 64,
            "width and height must be multiples of 8, at least 64 (got ", request.width, "x", request.height, ")");
-  const int64_t multiple = int64_t{8} << (cfg.unet.channel_mult.size() - 1);
-  SD_CHECK(request.width % multiple == 0 && request.height % multiple == 0, "this model needs width and height in multiples of ",
-           multiple, " (got ", request.width, "x", request.height, ")");
   const auto abort_check = [stop] {
     if (stop && stop->load() == static_cast<int>(StopRequest::Abort)) throw Cancelled();
   };

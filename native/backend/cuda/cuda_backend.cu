@@ -399,12 +399,13 @@ class CudaBackend final : public Backend {
     after("add_channel_vector");
   }
 
-  Tensor upsample_nearest2x(const Tensor& x) override {
+  Tensor upsample_nearest(const Tensor& x, int64_t out_h, int64_t out_w) override {
     check_act(x, "upsample");
-    Tensor y = empty({x.dim(0), x.dim(1) * 2, x.dim(2) * 2, x.dim(3)});
+    Tensor y = empty({x.dim(0), out_h, out_w, x.dim(3)});
     const int b = static_cast<int>(x.dim(0)), h = static_cast<int>(x.dim(1)), w = static_cast<int>(x.dim(2)), c = static_cast<int>(x.dim(3));
-    if (half_) cuda::upsample_nearest2x(static_cast<const half*>(x.raw()), static_cast<half*>(y.raw()), b, h, w, c, compute_);
-    else cuda::upsample_nearest2x(x.data<float>(), y.data<float>(), b, h, w, c, compute_);
+    const int oh = static_cast<int>(out_h), ow = static_cast<int>(out_w);
+    if (half_) cuda::upsample_nearest(static_cast<const half*>(x.raw()), static_cast<half*>(y.raw()), b, h, w, c, oh, ow, compute_);
+    else cuda::upsample_nearest(x.data<float>(), y.data<float>(), b, h, w, c, oh, ow, compute_);
     after("upsample");
     return y;
   }

@@ -37,8 +37,8 @@ void add_channel_vector(float* x, const float* v, int64_t batch, int64_t pixels,
 
 void nchw_to_nhwc(const float* x, float* y, int64_t batch, int64_t channels, int64_t pixels);
 void nhwc_to_nchw(const float* x, float* y, int64_t batch, int64_t pixels, int64_t channels);
-// Nearest-neighbour x2 upsampling of x [batch, h, w, c] -> [batch, 2h, 2w, c].
-void upsample_nearest2x(const float* x, float* y, int64_t batch, int64_t h, int64_t w, int64_t c);
+// Nearest-neighbour resize of x [batch, h, w, c] -> [batch, oh, ow, c].
+void upsample_nearest(const float* x, float* y, int64_t batch, int64_t h, int64_t w, int64_t c, int64_t oh, int64_t ow);
 // y [rows, ca + cb] = concat(a [rows, ca], b [rows, cb]).
 void concat_channels(const float* a, int64_t ca, const float* b, int64_t cb, float* y, int64_t rows);
 

@@ -81,18 +81,14 @@ void nhwc_to_nchw(const float* x, float* y, int64_t batch, int64_t pixels, int64
       for (int64_t c = 0; c < channels; ++c) y[(n * channels + c) * pixels + p] = x[(n * pixels + p) * channels + c];
 }
 
-void upsample_nearest2x(const float* x, float* y, int64_t batch, int64_t h, int64_t w, int64_t c) {
-  const size_t row_bytes = static_cast<size_t>(c) * 4;
-  compute_pool().parallel_for(batch * h, [&](int64_t b, int64_t e) {
+void upsample_nearest(const float* x, float* y, int64_t batch, int64_t h, int64_t w, int64_t c, int64_t oh, int64_t ow) {
+  const size_t pixel_bytes = static_cast<size_t>(c) * 4;
+  compute_pool().parallel_for(batch * oh, [&](int64_t b, int64_t e) {
     for (int64_t nr = b; nr < e; ++nr) {
-      const int64_t n = nr / h, iy = nr % h;
-      const float* src = x + (n * h + iy) * w * c;
-      float* d0 = y + ((n * 2 * h + 2 * iy) * 2 * w) * c;
-      for (int64_t ix = 0; ix < w; ++ix) {
-        std::memcpy(d0 + (2 * ix) * c, src + ix * c, row_bytes);
-        std::memcpy(d0 + (2 * ix + 1) * c, src + ix * c, row_bytes);
-      }
-      std::memcpy(d0 + 2 * w * c, d0, row_bytes * static_cast<size_t>(2 * w));
+      const int64_t n = nr / oh, oy = nr % oh;
+      const float* src = x + (n * h + oy * h / oh) * w * c;
+      float* dst = y + nr * ow * c;
+      for (int64_t ox = 0; ox < ow; ++ox) std::memcpy(dst + ox * c, src + (ox * w / ow) * c, pixel_bytes);
     }
   });
 }

@@ -46,15 +46,15 @@ __global__ void add_channel_vector_kernel(T* x, const T* v, int64_t pixels, int 
 }
 
 template <typename T>
-__global__ void upsample_kernel(const T* x, T* y, int h, int w, int c, int64_t n) {
+__global__ void upsample_kernel(const T* x, T* y, int h, int w, int c, int oh, int ow, int64_t n) {
   SD_GRID_LOOP(i, n) {
     const int ch = static_cast<int>(i % c);
     int64_t rest = i / c;
-    const int ox = static_cast<int>(rest % (2 * w));
-    rest /= 2 * w;
-    const int oy = static_cast<int>(rest % (2 * h));
-    const int64_t b = rest / (2 * h);
-    y[i] = x[((b * h + oy / 2) * w + ox / 2) * c + ch];
+    const int ox = static_cast<int>(rest % ow);
+    rest /= ow;
+    const int oy = static_cast<int>(rest % oh);
+    const int64_t b = rest / oh;
+    y[i] = x[((b * h + static_cast<int64_t>(oy) * h / oh) * w + static_cast<int64_t>(ox) * w / ow) * c + ch];
   }
 }
 
@@ -134,10 +134,10 @@ void add_channel_vector(T* x, const T* v, int batch, int64_t pixels, int channel
   SD_CUDA_CHECK_LAUNCH("add_channel_vector");
 }
 template <typename T>
-void upsample_nearest2x(const T* x, T* y, int batch, int h, int w, int c, cudaStream_t s) {
-  const int64_t n = static_cast<int64_t>(batch) * 4 * h * w * c;
+void upsample_nearest(const T* x, T* y, int batch, int h, int w, int c, int oh, int ow, cudaStream_t s) {
+  const int64_t n = static_cast<int64_t>(batch) * oh * ow * c;
   if (n == 0) return;
-  upsample_kernel<T><<<blocks_for(n, kThreads), kThreads, 0, s>>>(x, y, h, w, c, n);
+  upsample_kernel<T><<<blocks_for(n, kThreads), kThreads, 0, s>>>(x, y, h, w, c, oh, ow, n);
   SD_CUDA_CHECK_LAUNCH("upsample");
 }
 template <typename T>
@@ -179,7 +179,7 @@ void cast(const From* x, To* y, int64_t n, cudaStream_t s) {
   template void geglu<T>(const T*, T*, int64_t, int, cudaStream_t);                           \
   template void add<T>(const T*, const T*, T*, int64_t, cudaStream_t);                        \
   template void add_channel_vector<T>(T*, const T*, int, int64_t, int, cudaStream_t);         \
-  template void upsample_nearest2x<T>(const T*, T*, int, int, int, int, cudaStream_t);        \
+  template void upsample_nearest<T>(const T*, T*, int, int, int, int, int, int, cudaStream_t); \
   template void concat_channels<T>(const T*, int, const T*, int, T*, int64_t, cudaStream_t);  \
   template void embedding<T>(const int32_t*, const T*, T*, int64_t, int, int, cudaStream_t);  \
   template void nchw_to_nhwc<T>(const T*, T*, int, int, int64_t, cudaStream_t);               \

@@ -33,7 +33,7 @@ void add(const T* a, const T* b, T* y, int64_t n, cudaStream_t s);
 template <typename T>
 void add_channel_vector(T* x, const T* v, int batch, int64_t pixels, int channels, cudaStream_t s);
 template <typename T>
-void upsample_nearest2x(const T* x, T* y, int batch, int h, int w, int c, cudaStream_t s);
+void upsample_nearest(const T* x, T* y, int batch, int h, int w, int c, int oh, int ow, cudaStream_t s);
 template <typename T>
 void concat_channels(const T* a, int ca, const T* b, int cb, T* y, int64_t rows, cudaStream_t s);
 template <typename T>
