@@ -10,7 +10,7 @@ import { runDiagnosis } from '../hardware/run-diagnosis.js';
 import type { Engine } from '../hardware/report.js';
 import { engineStatus } from '../setup/engine-status.js';
 import { cudaUnavailable } from '../setup/step-engine-choice.js';
-import { runBuild, wantedEngine } from '../setup/step-build.js';
+import { runBuild, wantedEngine, withGpu } from '../setup/step-build.js';
 import { packageVersion } from '../version.js';
 import { interruptible } from './interruptible.js';
 import { choiceOption } from './option-parsers.js';
@@ -65,7 +65,7 @@ disk), what to do. Nothing is rebuilt when the installed engine is current (--fo
           writtenBy: packageVersion(),
           updatedAt: new Date().toISOString(),
           choices: { ...latest.choices, engine },
-          engine: record,
+          engine: withGpu(record, report),
           // A different engine has not passed the smoke test yet; the memory mode must fit it.
           ...(changed ? { smokeTest: undefined, completedAt: undefined } : {}),
         });

@@ -19,6 +19,8 @@ export interface EngineRecord {
   sha256: string;
   /** The engine sources it was built from (native/ + CMakeLists.txt): a newer sd-setup rebuilds. */
   sourceHash: string;
+  /** The GPU it was built for (CUDA engine), as the diagnosis saw it. */
+  gpu?: { name: string; memoryTotalMiB: number | null };
   /** CMAKE_CUDA_ARCHITECTURES it was built for; null for the CPU engine. */
   cudaArchitectures: string | null;
   builtAt: string;

@@ -75,6 +75,7 @@ export function parseInstallConfig(raw: unknown): InstallConfig {
     for (const key of ['addon', 'sha256', 'sourceHash', 'builtAt']) str(engine, key, 'engine');
     if (engine.cudaArchitectures !== null) str(engine, 'cudaArchitectures', 'engine');
     if (engine.log !== null) str(engine, 'log', 'engine');
+    if (engine.gpu !== undefined && (!isObj(engine.gpu) || typeof engine.gpu.name !== 'string')) throw new ConfigShapeError('engine.gpu must name the GPU');
   }
   const smoke = section('smokeTest');
   if (smoke) {

@@ -16,7 +16,10 @@ export interface LaunchOverrides {
 }
 
 export interface LaunchPlan {
+  installDir: string;
   addonPath: string;
+  /** The GPU's memory as the install found it, for the server's size limits; null when unknown or on the CPU. */
+  vramMiB: number | null;
   backend: Engine;
   /** The engine's memory mode ("normal" on the CPU backend, where modes do not apply). */
   memoryMode: 'normal' | 'medvram' | 'lowvram';
@@ -55,7 +58,9 @@ export async function planLaunch(installDir: string, config: InstallConfig, over
   }
   const listen = overrides.listen ?? config.launch?.listen ?? false;
   return {
+    installDir,
     addonPath,
+    vramMiB: backend === 'cuda' ? (config.engine.gpu?.memoryTotalMiB ?? null) : null,
     backend,
     mode,
     memoryMode: mode === 'cpu' ? 'normal' : mode,

@@ -15,7 +15,7 @@ export async function runLaunch(io: Io, installDir: string, config: InstallConfi
   io.err(`starting the web UI: ${plan.modelPath} (${modeNote})\n`);
   let ui;
   try {
-    ui = await startWebUi(plan);
+    ui = await startWebUi(plan, (line) => io.err(`${line}\n`));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new UserError(`port ${plan.port} is already in use (another sd-setup or webui running?)`, { hint: `stop it, or pick another port: --port ${plan.port + 1}` });

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import type { LaunchPlan } from './launch-plan.js';
 
@@ -6,14 +7,15 @@ export interface RunningWebUi {
   close(): Promise<void>;
 }
 
-/** The web UI server's entry point (cli/server): startServer(options) -> {url, close()}. */
+/** What launch uses of the web UI server (cli/server: startServer). */
 interface ServerModule {
   startServer(options: {
-    model: string;
-    backend: 'cpu' | 'cuda';
-    memoryMode: 'normal' | 'medvram' | 'lowvram';
+    model: { model: string; backend: 'cpu' | 'cuda'; memoryMode: 'normal' | 'medvram' | 'lowvram' };
     host: string;
     port: number;
+    outputDir: string;
+    memory?: { totalBytes: number; source: string };
+    log: (line: string) => void;
   }): Promise<RunningWebUi>;
 }
 
@@ -21,10 +23,17 @@ interface ServerModule {
  * Starts the web UI for a launch plan. The engine it loads is the install's
  * (SD_SETUP_ADDON, which loadAddon reads), set before the server loads it.
  */
-export async function startWebUi(plan: LaunchPlan): Promise<RunningWebUi> {
+export async function startWebUi(plan: LaunchPlan, log: (line: string) => void): Promise<RunningWebUi> {
   process.env.SD_SETUP_ADDON = plan.addonPath;
   const server = await loadServerModule();
-  return server.startServer({ model: plan.modelPath, backend: plan.backend, memoryMode: plan.memoryMode, host: plan.host, port: plan.port });
+  return server.startServer({
+    model: { model: plan.modelPath, backend: plan.backend, memoryMode: plan.memoryMode },
+    host: plan.host,
+    port: plan.port,
+    outputDir: join(plan.installDir, 'outputs'),
+    ...(plan.backend === 'cuda' && plan.vramMiB ? { memory: { totalBytes: plan.vramMiB * 1024 * 1024, source: `${(plan.vramMiB / 1024).toFixed(1)} GiB of GPU memory` } } : {}),
+    log,
+  });
 }
 
 async function loadServerModule(): Promise<ServerModule> {

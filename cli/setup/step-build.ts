@@ -2,6 +2,7 @@ import { buildEngine } from '../build/build-engine.js';
 import type { BuildProgress } from '../build/build-progress.js';
 import { defaultJobs } from '../build/cmake-js-commands.js';
 import { formatDuration } from '../download/format.js';
+import type { EngineRecord } from '../config/install-config.js';
 import type { DoctorReport, Engine } from '../hardware/report.js';
 import type { Io } from '../io.js';
 import { saveConfig, type SetupContext, type SetupStep } from './context.js';
@@ -32,10 +33,16 @@ export const buildStep: SetupStep = {
       env: ctx.io.env,
       signal: ctx.signal,
     });
-    ctx.config.engine = record;
+    ctx.config.engine = withGpu(record, ctx.report!);
     await saveConfig(ctx);
   },
 };
+
+/** Notes the GPU a CUDA engine was built for (launch tells the server its memory size). */
+export function withGpu(record: EngineRecord, report: DoctorReport): EngineRecord {
+  const gpu = record.backend === 'cuda' ? report.nvidia.gpus.find((g) => g.index === report.verdict.gpuIndex) : undefined;
+  return gpu ? { ...record, gpu: { name: gpu.name, memoryTotalMiB: gpu.memoryTotalMiB } } : record;
+}
 
 /** Runs buildEngine with the live view; shared by the guided install and `sd-setup build`. */
 export async function runBuild(

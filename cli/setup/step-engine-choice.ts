@@ -39,7 +39,7 @@ export const engineChoiceStep: SetupStep = {
 
 export function engineOptions(report: DoctorReport): Choice<Engine>[] {
   const v = report.verdict;
-  const hasNvidia = report.nvidia.gpus.length > 0;
+  const hasNvidia = nvidiaPresent(report);
   const cpu: Choice<Engine> = {
     value: 'cpu',
     name: v.engine === 'cpu' ? 'CPU (recommended)' : 'CPU',
@@ -60,7 +60,13 @@ function gpuLine(report: DoctorReport): string {
 
 /** Why the CUDA engine is not possible: the first finding that blocks the GPU, with its fix. */
 export function cudaUnavailable(report: DoctorReport): string {
+  if (!nvidiaPresent(report)) return 'no NVIDIA GPU found';
   const blocker = report.findings.find((f) => f.blocks === 'gpu' && f.severity !== 'ok');
-  if (!blocker) return report.nvidia.gpus.length === 0 ? 'no NVIDIA GPU found' : 'the GPU cannot run the CUDA engine';
+  if (!blocker) return 'the GPU cannot run the CUDA engine';
   return blocker.fix ? `${blocker.message} (${blocker.fix})` : blocker.message;
+}
+
+/** An NVIDIA GPU the driver reports, or one the system lists while the driver is missing or broken. */
+function nvidiaPresent(report: DoctorReport): boolean {
+  return report.nvidia.gpus.length > 0 || report.adapters.adapters.some((a) => a.vendor === 'nvidia');
 }
