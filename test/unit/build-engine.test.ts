@@ -151,6 +151,11 @@ describe('build failure hints', () => {
     });
   }
 
+  it("recognises cmake-js's own check for g++/clang++", () => {
+    const text = "ERROR OMG C++ Compiler toolset is not available. Install proper compiler toolset with your package manager, eg. 'sudo apt-get install g++'.";
+    assert.equal(matchFailureHint(text, 'linux')?.id, 'no-compiler');
+  });
+
   it('covers every rule with a real text', () => {
     assert.deepEqual([...FAILURE_HINT_IDS].sort(), Object.keys(FAILURES).sort());
   });
