@@ -1,4 +1,3 @@
-import { UserError } from '../errors.js';
 import type { Io } from '../io.js';
 import { planLaunch, type LaunchOverrides } from './launch-plan.js';
 import type { InstallConfig } from '../config/install-config.js';
@@ -13,15 +12,7 @@ export async function runLaunch(io: Io, installDir: string, config: InstallConfi
   const plan = await planLaunch(installDir, config, overrides);
   const modeNote = plan.mode === 'cpu' ? 'CPU' : `CUDA, ${plan.mode}`;
   io.err(`starting the web UI: ${plan.modelPath} (${modeNote})\n`);
-  let ui;
-  try {
-    ui = await startWebUi(plan, (line) => io.err(`${line}\n`));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new UserError(`port ${plan.port} is already in use (another sd-setup or webui running?)`, { hint: `stop it, or pick another port: --port ${plan.port + 1}` });
-    }
-    throw error;
-  }
+  const ui = await startWebUi(plan, (line) => io.err(`${line}\n`));
   io.out(`Running on ${ui.url}\n`);
   if (plan.host === '0.0.0.0') io.err('listening on every network interface (--listen): other computers on this network can use it\n');
   if (plan.openBrowser && !(await openBrowser(ui.url))) io.err(`could not open a browser: open ${ui.url} yourself\n`);
