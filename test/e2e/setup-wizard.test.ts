@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { FakeMachine } from '../helpers/fake-machine.js';
@@ -259,6 +259,17 @@ describe('sd-setup: the guided install', { timeout: 20 * 60_000 }, () => {
     assert.deepEqual(config.choices.model, { kind: 'file', path: own });
     assert.equal(config.model?.path, own);
     assert.equal(config.model?.sha256, tinySha256);
+  });
+
+  it('stops at the diagnosis with the install commands when the build tools are missing', async () => {
+    const m = machine('none', { realBuildTools: false });
+    for (const tool of ['cmake', 'c++', 'make']) rmSync(join(m.machine.bin, tool));
+    const r = await spawned(['--yes', '--dir', join(m.machine.root, 'sd')], m.env).done;
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /this computer cannot build and run the engine yet:/);
+    assert.match(r.stderr, /✖ CMake not found[^\n]*\n\s+→ sudo apt install cmake/);
+    assert.match(r.stderr, /✖ no C\+\+17 compiler found[^\n]*\n\s+→ sudo apt install build-essential/);
+    assert.ok(!existsSync(join(m.machine.root, 'sd')), 'nothing is installed on a machine that cannot build');
   });
 
   describe('without a terminal', () => {
