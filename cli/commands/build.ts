@@ -7,7 +7,7 @@ import { emptyConfig, ENGINES, type InstallConfig } from '../config/install-conf
 import { findInstallDir } from '../config/install-location.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { runDiagnosis } from '../hardware/run-diagnosis.js';
-import type { Engine } from '../hardware/report.js';
+import type { Engine, MemoryMode } from '../hardware/report.js';
 import { engineStatus } from '../setup/engine-status.js';
 import { cudaUnavailable } from '../setup/step-engine-choice.js';
 import { runBuild, wantedEngine, withGpu } from '../setup/step-build.js';
@@ -64,7 +64,7 @@ disk), what to do. Nothing is rebuilt when the installed engine is current (--fo
           ...latest,
           writtenBy: packageVersion(),
           updatedAt: new Date().toISOString(),
-          choices: { ...latest.choices, engine },
+          choices: { ...latest.choices, engine, ...memoryModeFor(engine, latest.choices.memoryMode) },
           engine: withGpu(record, report),
           // A different engine has not passed the smoke test yet; the memory mode must fit it.
           ...(changed ? { smokeTest: undefined, completedAt: undefined } : {}),
@@ -76,3 +76,9 @@ disk), what to do. Nothing is rebuilt when the installed engine is current (--fo
     );
   },
 });
+
+/** A memory mode that fits the new engine: the CPU engine runs in "cpu"; a GPU mode is kept for CUDA, "cpu" is asked again by the install. */
+function memoryModeFor(engine: Engine, saved: MemoryMode | undefined): { memoryMode?: MemoryMode } {
+  if (engine === 'cpu') return saved === undefined ? {} : { memoryMode: 'cpu' };
+  return saved === 'cpu' ? { memoryMode: undefined } : {};
+}

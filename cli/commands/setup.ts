@@ -3,7 +3,8 @@ import { defineCommand } from '../command.js';
 import { ENGINES, MEMORY_MODES } from '../config/install-config.js';
 import { askerMode, createAsker } from '../setup/asker.js';
 import type { SetupFlags } from '../setup/context.js';
-import { runSetup } from '../setup/run-setup.js';
+import { runLaunch } from '../launch/run-launch.js';
+import { runSetup, type SetupOutcome } from '../setup/run-setup.js';
 import { interruptible } from './interruptible.js';
 import { choiceOption } from './option-parsers.js';
 
@@ -65,10 +66,16 @@ stops the run with the flag's name.`,
       noLaunch: booleanOption(values, 'no-launch'),
     };
     const how = askerMode({ yes: flags.yes, stdinIsTTY: Boolean(process.stdin.isTTY), stdoutIsTTY: io.isTTY, env: io.env });
-    return interruptible(
+    let outcome: SetupOutcome | undefined;
+    const code = await interruptible(
       io,
-      (signal) => runSetup({ io, flags, signal, asker: createAsker(how.mode, { input: process.stdin, output: process.stdout, signal }, how.why) }),
+      async (signal) => {
+        outcome = await runSetup({ io, flags, signal, asker: createAsker(how.mode, { input: process.stdin, output: process.stdout, signal }, how.why) });
+        return 0;
+      },
       'npx sd-setup',
     );
+    // The web UI runs outside the install's Ctrl-C handling: there Ctrl-C means "stop the server".
+    return code === 0 && outcome?.launch ? runLaunch(io, outcome.installDir, outcome.config, {}) : code;
   },
 });

@@ -54,6 +54,7 @@ export async function planLaunch(installDir: string, config: InstallConfig, over
   const mode = overrides.memoryMode ?? config.choices.memoryMode;
   const backend: Engine = mode === 'cpu' ? 'cpu' : config.engine.backend;
   if (mode !== 'cpu' && config.engine.backend === 'cpu') {
+    if (overrides.memoryMode === undefined) throw new UserError(`the saved memory mode (${mode}) needs the CUDA engine, but the CPU engine is installed`, { hint: rerun });
     throw new UsageError(`--${mode} needs the CUDA engine; this install built the CPU engine`, 'run "sd-setup build --engine cuda" first (if "sd-setup doctor" says the GPU can), or launch without it');
   }
   const listen = overrides.listen ?? config.launch?.listen ?? false;

@@ -1,4 +1,4 @@
-import { emptyConfig } from '../config/install-config.js';
+import { emptyConfig, type InstallConfig } from '../config/install-config.js';
 import type { Io } from '../io.js';
 import { packageVersion } from '../version.js';
 import type { Asker } from './asker.js';
@@ -7,7 +7,7 @@ import { buildStep } from './step-build.js';
 import { diagnoseStep } from './step-diagnose.js';
 import { engineChoiceStep } from './step-engine-choice.js';
 import { installDirStep } from './step-install-dir.js';
-import { launchAfterSetup } from './step-launch.js';
+import { launchQuestions } from './step-launch.js';
 import { memoryModeStep } from './step-memory-mode.js';
 import { modelChoiceStep } from './step-model-choice.js';
 import { modelDownloadStep } from './step-model-download.js';
@@ -23,13 +23,20 @@ export const SECTIONS: readonly { title: string; steps: readonly SetupStep[] }[]
   { title: 'Memory mode', steps: [memoryModeStep] },
 ];
 
+export interface SetupOutcome {
+  installDir: string;
+  config: InstallConfig;
+  /** Start the web UI now. */
+  launch: boolean;
+}
+
 /**
  * The guided install: every step in order, a finished one (verified by its
- * isDone) skipped, the config saved after each, then the web UI launched.
+ * isDone) skipped, the config saved after each; the caller then launches the web UI.
  * Throws UserError/UsageError for problems the user can fix, AbortError when
  * stopped (Ctrl-C); what was finished stays finished for the next run.
  */
-export async function runSetup(options: { io: Io; asker: Asker; flags: SetupFlags; signal: AbortSignal }): Promise<number> {
+export async function runSetup(options: { io: Io; asker: Asker; flags: SetupFlags; signal: AbortSignal }): Promise<SetupOutcome> {
   const { io } = options;
   const ctx: SetupContext = {
     ...options,
@@ -54,5 +61,6 @@ export async function runSetup(options: { io: Io; asker: Asker; flags: SetupFlag
       await step.run(ctx);
     }
   }
-  return launchAfterSetup(ctx);
+  const launch = await launchQuestions(ctx);
+  return { installDir: ctx.installDir, config: ctx.config, launch };
 }

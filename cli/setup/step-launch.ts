@@ -1,15 +1,13 @@
 import { saveConfig, type SetupContext } from './context.js';
-import { runLaunch } from '../launch/run-launch.js';
 
 /**
- * The last step: start the web UI (unless --no-launch), after asking whether to
- * open the browser (--open answers it; without a terminal it is not opened).
+ * After the last step: whether to start the web UI now (not with --no-launch),
+ * and whether to open the browser (--open answers it; without a terminal it is not opened).
  */
-export async function launchAfterSetup(ctx: SetupContext): Promise<number> {
-  const where = ctx.installDir;
+export async function launchQuestions(ctx: SetupContext): Promise<boolean> {
   if (ctx.flags.noLaunch) {
-    ctx.io.out(`\nAll set. Start the generator with: sd-setup launch${ctx.flags.dir ? ` --dir ${where}` : ''}\n`);
-    return 0;
+    ctx.io.out(`\nAll set. Start the generator with: sd-setup launch${ctx.flags.dir ? ` --dir ${ctx.installDir}` : ''}\n`);
+    return false;
   }
   if (!ctx.flags.open && ctx.asker.mode === 'prompt') {
     const open = await ctx.asker.confirm({ flag: '--open', message: 'Open the web UI in your browser when it is ready?', default: true, unattended: false });
@@ -17,5 +15,5 @@ export async function launchAfterSetup(ctx: SetupContext): Promise<number> {
     await saveConfig(ctx);
   }
   ctx.io.out('\nAll set. Next time, start the generator with: sd-setup launch\n\n');
-  return runLaunch(ctx.io, where, ctx.config, { ...(ctx.flags.port !== undefined ? { port: ctx.flags.port } : {}) });
+  return true;
 }
