@@ -8,6 +8,7 @@ import { CONFIG_SCHEMA, type InstallConfig } from '../../cli/config/install-conf
 import { findInstallDir, lastInstallNotePath, rememberInstallDir } from '../../cli/config/install-location.js';
 import { parseInstallConfig } from '../../cli/config/parse-install-config.js';
 import { UserError } from '../../cli/errors.js';
+import { defaultAddonPath, resolveAddonPath } from '../../cli/binding/load-addon.js';
 
 const root = mkdtempSync(join(tmpdir(), 'sd-config-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -108,5 +109,21 @@ describe('install location', () => {
     assert.deepEqual(findInstallDir({ env, cwd: '/work' }), { dir: elsewhere, source: 'last install' });
     assert.equal(JSON.parse(readFileSync(lastInstallNotePath(env), 'utf8')).installDir, elsewhere);
     assert.deepEqual(findInstallDir({ env: { ...env, SD_SETUP_HOME: '/srv/sd' }, cwd: '/work' }), { dir: '/srv/sd', source: 'SD_SETUP_HOME' });
+  });
+});
+
+describe('which engine the loader picks', () => {
+  it('SD_SETUP_ADDON, else the engine the install recorded, else the checkout build', async () => {
+    const home = fresh();
+    const install = join(home, 'sd');
+    const env: NodeJS.ProcessEnv = { HOME: home, SD_SETUP_HOME: install };
+    assert.equal(resolveAddonPath(env), defaultAddonPath());
+    await writeInstallConfig(install, complete);
+    // Recorded but missing: not picked.
+    assert.equal(resolveAddonPath(env), defaultAddonPath());
+    mkdirSync(join(install, 'engine'));
+    writeFileSync(join(install, 'engine', 'sd_engine.node'), '');
+    assert.equal(resolveAddonPath(env), join(install, 'engine', 'sd_engine.node'));
+    assert.equal(resolveAddonPath({ ...env, SD_SETUP_ADDON: '/custom/sd_engine.node' }), '/custom/sd_engine.node');
   });
 });
