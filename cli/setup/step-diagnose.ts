@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolveStoredPath } from '../config/config-file.js';
-import { readInstallConfig } from '../config/config-file.js';
+import { readInstallConfig, resolveStoredPath } from '../config/config-file.js';
 import { findInstallDir } from '../config/install-location.js';
 import { UserError } from '../errors.js';
 import { formatReport } from '../hardware/format-report.js';

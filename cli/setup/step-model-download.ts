@@ -1,13 +1,12 @@
 import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { storedPath, resolveStoredPath } from '../config/config-file.js';
+import { basename, join } from 'node:path';
+import { resolveStoredPath, storedPath } from '../config/config-file.js';
 import type { InstallConfig, ModelRecord } from '../config/install-config.js';
 import { downloadModel } from '../download/download-model.js';
 import { hashFile } from '../download/hash-file.js';
 import { loadCatalogue } from '../download/catalogue.js';
 import { ProgressRenderer } from '../download/progress-renderer.js';
 import { isStillVerified } from '../download/verified-record.js';
-import { basename } from 'node:path';
 import { saveConfig, type SetupContext, type SetupStep } from './context.js';
 
 type ModelChoice = NonNullable<InstallConfig['choices']['model']>;
