@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { packageRoot } from '../paths.js';
+import { installedAddonPath } from './installed-addon.js';
 import type { NativeAddon } from './types.js';
 
 /** Where `sd-setup build` and `npm run build:native` put the addon. */
@@ -13,10 +14,18 @@ export function defaultAddonPath(root = packageRoot()): string {
 let cached: NativeAddon | undefined;
 
 /**
- * Loads the native engine. SD_SETUP_ADDON overrides the path (tests, custom builds).
+ * The engine to load: SD_SETUP_ADDON (tests, custom builds), else the one the
+ * guided install built (its sd-setup.json), else a checkout's build/native.
+ */
+export function resolveAddonPath(env: NodeJS.ProcessEnv = process.env): string {
+  return env.SD_SETUP_ADDON ?? installedAddonPath(env) ?? defaultAddonPath();
+}
+
+/**
+ * Loads the native engine (resolveAddonPath decides which file).
  * A missing or unloadable addon is a UserError that says how to build it.
  */
-export function loadAddon(path = process.env.SD_SETUP_ADDON ?? defaultAddonPath()): NativeAddon {
+export function loadAddon(path = resolveAddonPath()): NativeAddon {
   if (cached) return cached;
   if (!existsSync(path)) {
     throw new UserError(`the native engine is not built (no ${path})`, {

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { defaultAddonPath } from '../binding/load-addon.js';
+import { resolveAddonPath } from '../binding/load-addon.js';
 import { defaultModelsDir } from '../paths.js';
 import { packageVersion } from '../version.js';
 import { diagnose, type DoctorFacts } from './diagnose.js';
@@ -39,7 +39,7 @@ export interface DiagnosisOptions {
   readMemory?: () => Promise<{ total: number; available: number }>;
   freeBytesAt?: (dir: string) => Promise<number>;
   nodeVersion?: string;
-  /** The native engine to look for. Default SD_SETUP_ADDON, else build/native/Release/sd_engine.node. */
+  /** The native engine to look for. Default: SD_SETUP_ADDON, else the installed engine, else build/native/Release/sd_engine.node. */
   engineAddonPath?: string;
   now?: () => Date;
 }
@@ -58,8 +58,8 @@ export async function runDiagnosis(options: DiagnosisOptions = {}): Promise<Doct
   const timeoutMs = options.timeoutMs ?? timeoutFrom(env);
   const common = { exec, env, platform, timeoutMs };
   const nodeVersion = options.nodeVersion ?? process.versions.node;
-  // SD_SETUP_ADDON: the same override loadAddon() honours.
-  const enginePath = options.engineAddonPath ?? env.SD_SETUP_ADDON ?? defaultAddonPath();
+  // The same file loadAddon() would load (SD_SETUP_ADDON, the installed engine, a checkout's build).
+  const enginePath = options.engineAddonPath ?? resolveAddonPath(env);
 
   const [nvidia, adapters, cudaToolkit, cmake, compiler, buildRunner, cpu, memory, disk] = await Promise.all([
     probeNvidiaSmi(common),
