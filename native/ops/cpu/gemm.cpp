@@ -75,7 +75,9 @@ void run_gemm(const Rows& src, int64_t M, const PackedWeight& b, float* c, int64
   const int mr = kern.mr, nr = kern.nr;
   const int64_t K = b.K, N = b.N;
   const int64_t n_panels = (N + nr - 1) / nr;
-  const int64_t mc = static_cast<int64_t>(mr) * kMicroPanelsPerBlock;
+  // AMX works on 32-row blocks; the vector kernels on micro-panels of mr rows.
+  const bool amx = b.pairs && kern.amx_32x32 != nullptr;
+  const int64_t mc = amx ? 128 : static_cast<int64_t>(mr) * kMicroPanelsPerBlock;
   const int64_t m_blocks = (M + mc - 1) / mc;
   ThreadPool& pool = compute_pool();
   const int64_t threads = parallel ? pool.size() : 1;
@@ -93,32 +95,56 @@ void run_gemm(const Rows& src, int64_t M, const PackedWeight& b, float* c, int64
     const int64_t p0 = n_panels * nc / n_chunks, p1 = n_panels * (nc + 1) / n_chunks;
     if (p0 >= p1) return;
     const int64_t micro = (rows + mr - 1) / mr;
+    const int64_t padded_rows = std::max(micro * mr, (rows + 31) / 32 * 32);
     thread_local std::vector<const float*> ptrs;
     thread_local std::vector<float> tile;
     thread_local std::vector<uint16_t> a_bf16;
     thread_local std::vector<const uint16_t*> ptrs_bf16;
-    ptrs.resize(static_cast<size_t>(micro * mr));
-    tile.resize(static_cast<size_t>(mr * nr));
+    ptrs.resize(static_cast<size_t>(padded_rows));
+    tile.resize(static_cast<size_t>(std::max(mr * nr, 32 * nr)));
     for (int64_t pc = 0; pc < K; pc += kc_max) {
       const int64_t kc = std::min(kc_max, K - pc);
-      for (int64_t r = 0; r < micro * mr; ++r) ptrs[static_cast<size_t>(r)] = r < rows ? src.row(m0 + r, pc) : zero_row();
+      for (int64_t r = 0; r < padded_rows; ++r) ptrs[static_cast<size_t>(r)] = r < rows ? src.row(m0 + r, pc) : zero_row();
       if (b.pairs) {
         // bf16 products: round this block's rows of A to bf16 once, for all panels.
         SD_CHECK(kc % 2 == 0 && pc % 2 == 0, "internal: bf16 pairs need even K-blocks");
-        a_bf16.resize(static_cast<size_t>(micro * mr * kc));
-        ptrs_bf16.resize(static_cast<size_t>(micro * mr));
-        for (int64_t r = 0; r < micro * mr; ++r) {
+        a_bf16.resize(static_cast<size_t>(padded_rows * kc));
+        ptrs_bf16.resize(static_cast<size_t>(padded_rows));
+        for (int64_t r = 0; r < padded_rows; ++r) {
           uint16_t* dst = a_bf16.data() + r * kc;
           kern.to_bf16(ptrs[static_cast<size_t>(r)], dst, kc);
           ptrs_bf16[static_cast<size_t>(r)] = dst;
         }
       }
       const bool acc = pc > 0;
+      if (amx && kc % 32 == 0) {
+        // 32 x 32 blocks on AMX tiles; partial blocks through the scratch tile.
+        for (int64_t jp = p0; jp < p1; ++jp) {
+          const uint16_t* bp = reinterpret_cast<const uint16_t*>(panels) + (jp * K + pc) * nr;
+          const int64_t n0 = jp * nr, cols = std::min<int64_t>(nr, N - n0);
+          for (int64_t rb = 0; rb < rows; rb += 32) {
+            const int64_t nrows = std::min<int64_t>(32, rows - rb);
+            float* cp = c + (m0 + rb) * ldc + n0;
+            const uint16_t* a = a_bf16.data() + rb * kc;
+            if (nrows == 32 && cols == nr) {
+              kern.amx_32x32(kc, a, kc, bp, cp, ldc, acc);
+              continue;
+            }
+            if (acc) {
+              std::fill(tile.begin(), tile.begin() + 32 * nr, 0.0f);
+              for (int64_t r = 0; r < nrows; ++r) std::memcpy(tile.data() + r * nr, cp + r * ldc, static_cast<size_t>(cols) * 4);
+            }
+            kern.amx_32x32(kc, a, kc, bp, tile.data(), nr, acc);
+            for (int64_t r = 0; r < nrows; ++r) std::memcpy(cp + r * ldc, tile.data() + r * nr, static_cast<size_t>(cols) * 4);
+          }
+        }
+        continue;
+      }
       for (int64_t jp = p0; jp < p1; ++jp) {
         const void* bp = panels + static_cast<size_t>((jp * K + pc) * nr) * esize;  // same offset in pair layout
         const int64_t n0 = jp * nr, cols = std::min<int64_t>(nr, N - n0);
         for (int64_t ir = 0; ir < micro; ++ir) {
-          const int64_t r0 = m0 + ir * mr, nrows = std::min<int64_t>(mr, M - r0);
+          const int64_t r0 = m0 + ir * mr, nrows = std::min<int64_t>(mr, m0 + rows - r0);  // never past this task's rows
           float* cp = c + r0 * ldc + n0;
           const float* const* a_rows = ptrs.data() + ir * mr;
           const auto multiply = [&](float* out, int64_t ld) {

@@ -58,6 +58,12 @@ const GemmMicroKernel& choose() {
       x.name = "avx512 14x32 + bf16 dot";
       x.bf16_dot = gemm_bf16_dot_avx512;
       x.to_bf16 = convert_row_bf16_avx512;
+      // AMX when the CPU has it and Linux lets us use it (SD_AMX=0 turns it off).
+      const char* amx_env = std::getenv("SD_AMX");
+      if (cpu_features().amx_bf16 && !(amx_env && std::string(amx_env) == "0") && amx_request_permission()) {
+        x.name = "avx512 14x32 + amx-bf16";
+        x.amx_32x32 = gemm_amx_32x32;
+      }
       return x;
     }();
     return k;
@@ -71,7 +77,7 @@ const GemmMicroKernel& choose() {
 }  // namespace
 
 const GemmMicroKernel& generic_gemm_kernel() {
-  static const GemmMicroKernel k{"generic 4x16", kMR, kNR, kernel_f32, kernel_f16, kernel_bf16, nullptr, nullptr};
+  static const GemmMicroKernel k{"generic 4x16", kMR, kNR, kernel_f32, kernel_f16, kernel_bf16, nullptr, nullptr, nullptr};
   return k;
 }
 

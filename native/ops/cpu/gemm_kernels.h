@@ -22,6 +22,10 @@ struct GemmMicroKernel {
   void (*bf16_dot)(int64_t k_pairs, const uint16_t* const* a, const uint16_t* bp, float* c, int64_t ldc,
                    bool accumulate);
   void (*to_bf16)(const float* src, uint16_t* dst, int64_t n);
+  // AMX tiles for bf16 products, 32 x 32 per call over K-blocks that are
+  // multiples of 32 (A as bf16 rows with a stride); nullptr without AMX.
+  void (*amx_32x32)(int64_t kc, const uint16_t* a, int64_t lda, const uint16_t* bp, float* c, int64_t ldc,
+                    bool accumulate);
 };
 
 const GemmMicroKernel& generic_gemm_kernel();
@@ -32,6 +36,10 @@ const GemmMicroKernel& avx512_gemm_kernel();  // isa/gemm_avx512.cpp, built with
 void gemm_bf16_dot_avx512(int64_t k_pairs, const uint16_t* const* a, const uint16_t* bp, float* c, int64_t ldc,
                           bool accumulate);
 void convert_row_bf16_avx512(const float* src, uint16_t* dst, int64_t n);
+// isa/gemm_amx.cpp, built with -mamx-tile -mamx-bf16
+bool amx_request_permission();
+void gemm_amx_32x32(int64_t kc, const uint16_t* a, int64_t lda, const uint16_t* bp, float* c, int64_t ldc,
+                    bool accumulate);
 #endif
 
 // The best kernel this CPU runs (SD_GEMM_KERNEL=generic|avx2|avx512 overrides, for tests).

@@ -77,7 +77,7 @@ void kernel_bf16(int64_t kc, const float* const* ap, const uint16_t* bp, float* 
 }  // namespace
 
 const GemmMicroKernel& avx512_gemm_kernel() {
-  static const GemmMicroKernel k{"avx512 14x32", kMR, kNR, kernel_f32, kernel_f16, kernel_bf16, nullptr, nullptr};
+  static const GemmMicroKernel k{"avx512 14x32", kMR, kNR, kernel_f32, kernel_f16, kernel_bf16, nullptr, nullptr, nullptr};
   return k;
 }
 
