@@ -66,16 +66,6 @@ function defaultMemory(generator: ServerGenerator): MemoryFacts {
   return { totalBytes: 4 * GiB, weightBytes: info.residentBytes, source: 'an assumed 4 GiB of GPU memory (pass the real size: --vram-budget MB)' };
 }
 
-/** 8 pixels per latent cell, halved once per UNet level after the first (SD 1.x: 4 levels -> 64). */
-export function sizeMultiple(configJson: string): number {
-  try {
-    const levels = (JSON.parse(configJson) as { unet?: { channel_mult?: unknown[] } }).unet?.channel_mult?.length;
-    return typeof levels === 'number' && levels >= 1 ? 8 << (levels - 1) : 64;
-  } catch {
-    return 64;
-  }
-}
-
 function isLoopback(host: string): boolean {
   return host === '127.0.0.1' || host === 'localhost' || host === '::1';
 }
@@ -123,7 +113,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         maxPixelsPerBatch: maxPixelsPerBatch(memory, ceiling),
         memorySource: memory.source,
         maxUploadPixels: options.maxUploadPixels ?? 4096 * 4096,
-        sizeMultiple: sizeMultiple(generator.info.config),
+        // 8-pixel steps as in the webui: the engine takes any multiple of 8, not only of 64.
+        sizeMultiple: 8,
       },
       maxBodyBytes: options.maxBodyBytes ?? 50 * 1024 * 1024,
       outputDir: options.outputDir ?? join(sdSetupHome(process.env), 'outputs'),

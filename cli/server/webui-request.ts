@@ -32,7 +32,7 @@ export interface RequestLimits {
   memorySource: string;
   /** Largest init image accepted, in pixels. */
   maxUploadPixels: number;
-  /** Width and height must be multiples of this (64 for SD 1.x: the UNet halves the latent three times). */
+  /** Width and height must be multiples of this (8: one latent cell). */
   sizeMultiple: number;
 }
 

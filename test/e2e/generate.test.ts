@@ -95,6 +95,14 @@ describe('sd-setup generate with the built-in tiny model', { timeout: 300_000 },
     assert.equal(info.params.Seed, '78');
   });
 
+  it('makes pictures whose sides are multiples of 8 but not of 64', () => {
+    const out = join(work, 'odd');
+    const r = cli(['--model', 'tiny', '-p', 'x', '-W', '72', '-H', '88', '--steps', '3', '--seed', '3', '--out', out], work);
+    assert.equal(r.code, 0, r.stderr);
+    const png = decodePng(readFileSync(pngsIn(out)[0]!));
+    assert.deepEqual([png.width, png.height], [72, 88]);
+  });
+
   it('runs img2img from a JPEG and records the denoising strength', () => {
     const r = cli(['--model', 'tiny', '-p', 'x', '--init-image', join(process.cwd(), 'test/fixtures/images/photo.jpg'), '--strength', '0.5',
       '-W', '64', '-H', '64', '--steps', '4', '--seed', '5', '--rng', 'cpu', '--out', join(work, 'i2i')], work);

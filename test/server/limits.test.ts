@@ -57,7 +57,7 @@ describe('server limits and bad input (tiny model)', { timeout: 120_000 }, () =>
     await expect422(p, { ...small, steps: 0 }, 'steps', /between 1 and 150/);
     await expect422(p, { ...small, steps: 151 }, 'steps', /between 1 and 150/);
     await expect422(p, { ...small, steps: 'many' }, 'steps', /whole number/);
-    await expect422(p, { ...small, width: 96 }, 'width', /multiple of 64/);
+    await expect422(p, { ...small, width: 100 }, 'width', /multiple of 8/);
     await expect422(p, { ...small, height: 4096 }, 'height', /between 64 and 2048/);
     await expect422(p, { ...small, batch_size: 9 }, 'batch_size', /between 1 and 8/);
     await expect422(p, { ...small, n_iter: 101 }, 'n_iter', /between 1 and 100/);

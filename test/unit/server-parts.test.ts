@@ -10,7 +10,6 @@ import { GenerationQueue, QueueClosedError, QueueFullError } from '../../cli/ser
 import { maxPixelsPerBatch, MIN_PIXELS_PER_BATCH } from '../../cli/server/memory-limits.js';
 import { OptionsStore } from '../../cli/server/options-store.js';
 import { resolveServeModel } from '../../cli/server/resolve-serve-model.js';
-import { sizeMultiple } from '../../cli/server/start-server.js';
 
 const GiB = 1024 ** 3;
 const fixture = (name: string) => readFileSync(join('test', 'fixtures', 'images', name));
@@ -107,11 +106,6 @@ describe('memory limits', () => {
     assert.equal(maxPixelsPerBatch({ totalBytes: 1024 * GiB, source: '' }, 2048 * 2048 * 8), 2048 * 2048 * 8);
   });
 
-  it('derives the size multiple from the UNet depth (SD 1.x: 64)', () => {
-    assert.equal(sizeMultiple(JSON.stringify({ unet: { channel_mult: [1, 2, 4, 4] } })), 64);
-    assert.equal(sizeMultiple(JSON.stringify({ unet: { channel_mult: [1, 2] } })), 16);
-    assert.equal(sizeMultiple('not json'), 64);
-  });
 });
 
 describe('options store', () => {
