@@ -11,6 +11,7 @@
 #include "addon/generate_binding.h"
 #include "addon/job.h"
 #include "core/host_allocator.h"
+#include "model/block_hook.h"
 #include "model/stable_diffusion.h"
 #include "model/unet.h"
 #include "model/vae.h"
@@ -21,6 +22,15 @@
 namespace sd_addon {
 
 namespace {
+
+// Between network blocks: stop if cancelled, else report one more block done.
+std::function<void()> progress_hook(const char* phase, const std::function<void()>& check, const Job::Report& report) {
+  auto blocks = std::make_shared<double>(0);
+  return [phase, check, &report, blocks] {
+    check();
+    report({phase, ++*blocks, 0, nullptr, {}});
+  };
+}
 
 struct ModelState {
   std::unique_ptr<sd::StableDiffusion> model;  // owned
@@ -125,18 +135,8 @@ class Model : public Napi::ObjectWrap<Model> {
         env,
         [state, x, t, ctx, out, check](const Job::Report& report) {
           sd::UNetModel& unet = state->model->unet();
-          double blocks = 0;
-          unet.between_blocks = [&] {
-            check();
-            report({"unet", ++blocks, 0});
-          };
-          try {
-            *out = unet.forward(x, t, ctx);
-          } catch (...) {
-            unet.between_blocks = nullptr;
-            throw;
-          }
-          unet.between_blocks = nullptr;
+          const sd::BlockHook hook(unet.between_blocks, progress_hook("unet", check, report));
+          *out = unet.forward(x, t, ctx);
         },
         [out](Napi::Env e) { return tensor_to_js(e, *out); }, info.Length() > 5 ? info[5] : env.Undefined(), release);
   }
@@ -157,18 +157,8 @@ class Model : public Napi::ObjectWrap<Model> {
         env,
         [state, z, out, check, tile](const Job::Report& report) {
           sd::VAEModel& vae = state->model->vae();
-          double blocks = 0;
-          vae.between_blocks = [&] {
-            check();
-            report({"vae", ++blocks, 0});
-          };
-          try {
-            *out = vae.decode(z, tile);
-          } catch (...) {
-            vae.between_blocks = nullptr;
-            throw;
-          }
-          vae.between_blocks = nullptr;
+          const sd::BlockHook hook(vae.between_blocks, progress_hook("vae", check, report));
+          *out = vae.decode(z, tile);
         },
         [out](Napi::Env e) { return tensor_to_js(e, *out); }, info.Length() > 2 ? info[2] : env.Undefined(), release);
   }
@@ -186,18 +176,8 @@ class Model : public Napi::ObjectWrap<Model> {
         env,
         [state, image, out, check](const Job::Report& report) {
           sd::VAEModel& vae = state->model->vae();
-          double blocks = 0;
-          vae.between_blocks = [&] {
-            check();
-            report({"vae", ++blocks, 0});
-          };
-          try {
-            *out = vae.encode(image);
-          } catch (...) {
-            vae.between_blocks = nullptr;
-            throw;
-          }
-          vae.between_blocks = nullptr;
+          const sd::BlockHook hook(vae.between_blocks, progress_hook("vae", check, report));
+          *out = vae.encode(image);
         },
         [out](Napi::Env e) {
           Napi::Object o = Napi::Object::New(e);

@@ -1,5 +1,6 @@
 #include "model/vae.h"
 
+#include "model/vae_blocks.h"
 #include "model/vae_tiled.h"
 
 #include <algorithm>
@@ -9,8 +10,6 @@
 namespace sd {
 
 namespace {
-constexpr int kGroups = 32;
-constexpr float kNormEps = 1e-6f;
 const std::string kDecoder = std::string(kVAEPrefix) + "decoder.";
 const std::string kEncoder = std::string(kVAEPrefix) + "encoder.";
 }  // namespace
@@ -24,25 +23,12 @@ void VAEModel::checkpoint_between_blocks() {
 
 Tensor VAEModel::resnet_block(const Weights& w, const Tensor& x) {
   checkpoint_between_blocks();
-  Tensor h = backend_.group_norm(x, kGroups, w("norm1.weight"), w("norm1.bias"), kNormEps, true);
-  h = backend_.conv2d(h, w("conv1.weight"), &w("conv1.bias"), Conv2dParams::same(3));
-  h = backend_.group_norm(h, kGroups, w("norm2.weight"), w("norm2.bias"), kNormEps, true);
-  Tensor skip = x;
-  if (const DeviceWeight* s = w.optional("nin_shortcut.weight"))
-    skip = backend_.conv2d(x, *s, &w("nin_shortcut.bias"), Conv2dParams::same(1));
-  return backend_.conv2d(h, w("conv2.weight"), &w("conv2.bias"), Conv2dParams::same(3), &skip);
+  return vae_resnet_block(backend_, w, x);
 }
 
 Tensor VAEModel::attention_block(const Weights& w, const Tensor& x) {
-  // Single-head attention over the h*w pixels, q/k/v/proj_out as 1x1 convs.
   checkpoint_between_blocks();
-  const int64_t b = x.dim(0), hh = x.dim(1), ww = x.dim(2), c = x.dim(3);
-  const Tensor h = backend_.group_norm(x, kGroups, w("norm.weight"), w("norm.bias"), kNormEps, false);
-  const Tensor q = backend_.conv2d(h, w("q.weight"), &w("q.bias"), Conv2dParams::same(1)).reshape({b, hh * ww, c});
-  const Tensor k = backend_.conv2d(h, w("k.weight"), &w("k.bias"), Conv2dParams::same(1)).reshape({b, hh * ww, c});
-  const Tensor v = backend_.conv2d(h, w("v.weight"), &w("v.bias"), Conv2dParams::same(1)).reshape({b, hh * ww, c});
-  const Tensor a = backend_.attention(q, k, v, 1, 1.0f / std::sqrt(static_cast<float>(c)), false).reshape({b, hh, ww, c});
-  return backend_.conv2d(a, w("proj_out.weight"), &w("proj_out.bias"), Conv2dParams::same(1), &x);
+  return vae_attention_block(backend_, w, x);
 }
 
 Tensor VAEModel::decode(const Tensor& z, int tile_pixels) {
@@ -71,7 +57,7 @@ Tensor VAEModel::decode(const Tensor& z, int tile_pixels) {
                           Conv2dParams::same(3));
     }
   }
-  h = backend_.group_norm(h, kGroups, dec("norm_out.weight"), dec("norm_out.bias"), kNormEps, true);
+  h = backend_.group_norm(h, kVAEGroups, dec("norm_out.weight"), dec("norm_out.bias"), kVAENormEps, true);
   h = backend_.conv2d(h, dec("conv_out.weight"), &dec("conv_out.bias"), Conv2dParams::same(3));
   return backend_.download(backend_.nhwc_to_nchw(h));
 }
@@ -103,7 +89,7 @@ VAEMoments VAEModel::encode(const Tensor& image) {
   h = resnet_block(enc.sub("mid.block_1."), h);
   h = attention_block(enc.sub("mid.attn_1."), h);
   h = resnet_block(enc.sub("mid.block_2."), h);
-  h = backend_.group_norm(h, kGroups, enc("norm_out.weight"), enc("norm_out.bias"), kNormEps, true);
+  h = backend_.group_norm(h, kVAEGroups, enc("norm_out.weight"), enc("norm_out.bias"), kVAENormEps, true);
   h = backend_.conv2d(h, enc("conv_out.weight"), &enc("conv_out.bias"), Conv2dParams::same(3));
   h = backend_.conv2d(h, root("quant_conv.weight"), &root("quant_conv.bias"), Conv2dParams::same(1));
   const Tensor moments = backend_.download(backend_.nhwc_to_nchw(h));  // [B, 2z, h, w]

@@ -6,14 +6,13 @@
 #include <cstring>
 #include <vector>
 
+#include "model/vae_blocks.h"
 #include "ops/cpu/cpu_ops.h"
-#include "ops/cpu/vec_math.h"
+#include "ops/cpu/vec_dispatch.h"
 
 namespace sd {
 
 namespace {
-constexpr int kGroups = 32;
-constexpr float kNormEps = 1e-6f;
 const std::string kDecoder = std::string(kVAEPrefix) + "decoder.";
 }  // namespace
 
@@ -36,7 +35,7 @@ TiledVAE::Affine TiledVAE::group_norm_affine(const Tensor& x, const Weights& w, 
   a.scale.resize(static_cast<size_t>(b * c));
   a.shift.resize(static_cast<size_t>(b * c));
   a.silu = silu;
-  cpu::group_norm_affine(x.data<float>(), b, pixels, c, kGroups, gamma.data<float>(), beta.data<float>(), kNormEps,
+  cpu::group_norm_affine(x.data<float>(), b, pixels, c, kVAEGroups, gamma.data<float>(), beta.data<float>(), kVAENormEps,
                          a.scale.data(), a.shift.data());
   return a;
 }
@@ -72,12 +71,10 @@ Tensor TiledVAE::conv_tiled(const Tensor& x, const DeviceWeight& weight, const D
               continue;
             }
             const float* src = xn + ((yy / up) * in_w + xx / up) * c;
-            if (!norm) {
-              std::memcpy(dst, src, static_cast<size_t>(c) * 4);
-            } else if (norm->silu) {
-              for (int64_t ch = 0; ch < c; ++ch) dst[ch] = silu(src[ch] * sc[ch] + sh[ch]);
+            if (norm) {
+              scale_shift_silu(src, dst, sc, sh, c, norm->silu);  // GroupNorm's own second pass
             } else {
-              for (int64_t ch = 0; ch < c; ++ch) dst[ch] = src[ch] * sc[ch] + sh[ch];
+              std::memcpy(dst, src, static_cast<size_t>(c) * 4);
             }
           }
         }
@@ -121,26 +118,9 @@ Tensor TiledVAE::decode(const Tensor& z, const std::function<void()>& between_la
   Tensor d = backend_.nchw_to_nhwc(backend_.upload(z));
   d = backend_.conv2d(d, root("post_quant_conv.weight"), &root("post_quant_conv.bias"), Conv2dParams::same(1));
   d = backend_.conv2d(d, dec("conv_in.weight"), &dec("conv_in.bias"), Conv2dParams::same(3));
-  const auto device_resnet = [&](const Weights& w, const Tensor& x) {
-    Tensor h = backend_.group_norm(x, kGroups, w("norm1.weight"), w("norm1.bias"), kNormEps, true);
-    h = backend_.conv2d(h, w("conv1.weight"), &w("conv1.bias"), Conv2dParams::same(3));
-    h = backend_.group_norm(h, kGroups, w("norm2.weight"), w("norm2.bias"), kNormEps, true);
-    Tensor skip = x;
-    if (const DeviceWeight* s = w.optional("nin_shortcut.weight")) skip = backend_.conv2d(x, *s, &w("nin_shortcut.bias"), Conv2dParams::same(1));
-    return backend_.conv2d(h, w("conv2.weight"), &w("conv2.bias"), Conv2dParams::same(3), &skip);
-  };
-  d = device_resnet(dec.sub("mid.block_1."), d);
-  {
-    const Weights a = dec.sub("mid.attn_1.");
-    const int64_t b = d.dim(0), hh = d.dim(1), ww = d.dim(2), c = d.dim(3);
-    const Tensor n = backend_.group_norm(d, kGroups, a("norm.weight"), a("norm.bias"), kNormEps, false);
-    const Tensor q = backend_.conv2d(n, a("q.weight"), &a("q.bias"), Conv2dParams::same(1)).reshape({b, hh * ww, c});
-    const Tensor k = backend_.conv2d(n, a("k.weight"), &a("k.bias"), Conv2dParams::same(1)).reshape({b, hh * ww, c});
-    const Tensor v = backend_.conv2d(n, a("v.weight"), &a("v.bias"), Conv2dParams::same(1)).reshape({b, hh * ww, c});
-    const Tensor o = backend_.attention(q, k, v, 1, 1.0f / std::sqrt(static_cast<float>(c)), false).reshape({b, hh, ww, c});
-    d = backend_.conv2d(o, a("proj_out.weight"), &a("proj_out.bias"), Conv2dParams::same(1), &d);
-  }
-  d = device_resnet(dec.sub("mid.block_2."), d);
+  d = vae_resnet_block(backend_, dec.sub("mid.block_1."), d);
+  d = vae_attention_block(backend_, dec.sub("mid.attn_1."), d);
+  d = vae_resnet_block(backend_, dec.sub("mid.block_2."), d);
   // Full-resolution part: host maps, device tiles.
   Tensor x = backend_.download(d);
   d = Tensor();

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "model/block_hook.h"
 #include "model/stable_diffusion.h"
 #include "model/unet.h"
 #include "model/vae.h"
@@ -19,15 +20,8 @@ class UNetEps final : public EpsModel {
  public:
   UNetEps(UNetModel& unet, std::function<void()> check) : unet_(unet), check_(std::move(check)) {}
   Tensor eps(const Tensor& x, const std::vector<float>& t, const Tensor& context) override {
-    unet_.between_blocks = check_;
-    try {
-      Tensor out = unet_.forward(x, t, context);
-      unet_.between_blocks = nullptr;
-      return out;
-    } catch (...) {
-      unet_.between_blocks = nullptr;
-      throw;
-    }
+    const BlockHook hook(unet_.between_blocks, check_);
+    return unet_.forward(x, t, context);
   }
 
  private:
@@ -133,14 +127,8 @@ GenerationOutput generate(StableDiffusion& model, const ClipTokenizer& tokenizer
   Tensor z = latent.clone_host();
   const float inv = static_cast<float>(1.0 / cfg.diffusion.scale_factor);
   for (int64_t i = 0; i < z.numel(); ++i) z.data<float>()[i] *= inv;
-  model.vae().between_blocks = abort_check;
-  try {
-    out.pixels = image_to_uint8(model.vae().decode(z, request.vae_tile_pixels));
-  } catch (...) {
-    model.vae().between_blocks = nullptr;
-    throw;
-  }
-  model.vae().between_blocks = nullptr;
+  const BlockHook hook(model.vae().between_blocks, abort_check);
+  out.pixels = image_to_uint8(model.vae().decode(z, request.vae_tile_pixels));
   return out;
 }
 

@@ -1,0 +1,27 @@
+#include "model/vae_blocks.h"
+
+#include <cmath>
+
+namespace sd {
+
+Tensor vae_resnet_block(Backend& backend, const Weights& w, const Tensor& x) {
+  Tensor h = backend.group_norm(x, kVAEGroups, w("norm1.weight"), w("norm1.bias"), kVAENormEps, true);
+  h = backend.conv2d(h, w("conv1.weight"), &w("conv1.bias"), Conv2dParams::same(3));
+  h = backend.group_norm(h, kVAEGroups, w("norm2.weight"), w("norm2.bias"), kVAENormEps, true);
+  Tensor skip = x;
+  if (const DeviceWeight* s = w.optional("nin_shortcut.weight"))
+    skip = backend.conv2d(x, *s, &w("nin_shortcut.bias"), Conv2dParams::same(1));
+  return backend.conv2d(h, w("conv2.weight"), &w("conv2.bias"), Conv2dParams::same(3), &skip);
+}
+
+Tensor vae_attention_block(Backend& backend, const Weights& w, const Tensor& x) {
+  const int64_t b = x.dim(0), hh = x.dim(1), ww = x.dim(2), c = x.dim(3);
+  const Tensor h = backend.group_norm(x, kVAEGroups, w("norm.weight"), w("norm.bias"), kVAENormEps, false);
+  const Tensor q = backend.conv2d(h, w("q.weight"), &w("q.bias"), Conv2dParams::same(1)).reshape({b, hh * ww, c});
+  const Tensor k = backend.conv2d(h, w("k.weight"), &w("k.bias"), Conv2dParams::same(1)).reshape({b, hh * ww, c});
+  const Tensor v = backend.conv2d(h, w("v.weight"), &w("v.bias"), Conv2dParams::same(1)).reshape({b, hh * ww, c});
+  const Tensor a = backend.attention(q, k, v, 1, 1.0f / std::sqrt(static_cast<float>(c)), false).reshape({b, hh, ww, c});
+  return backend.conv2d(a, w("proj_out.weight"), &w("proj_out.bias"), Conv2dParams::same(1), &x);
+}
+
+}  // namespace sd
