@@ -36,6 +36,7 @@ struct BackendOptions {
   bool half_activations = true;     // fp16 storage, fp32 accumulation; false = fp32 everywhere (--no-half)
   size_t device_budget_bytes = 0;   // cap on all device memory the engine allocates (0 = none)
   size_t attention_workspace_bytes = 512u << 20;  // scores of one attention query chunk
+  bool bf16_compute = false;        // CPU: attention products in bf16 too (with bf16 weights)
 };
 
 struct DeviceMemoryReport {
@@ -117,7 +118,7 @@ class Backend {
   virtual Tensor nhwc_to_nchw(const Tensor& x) = 0;
 };
 
-std::unique_ptr<Backend> make_cpu_backend();
+std::unique_ptr<Backend> make_cpu_backend(const BackendOptions& options = {});
 // Throws sd::Error saying why when CUDA is not built in or no device is usable.
 std::unique_ptr<Backend> make_cuda_backend(int device_index, const BackendOptions& options);
 bool cuda_available(std::string* why_not);

@@ -19,6 +19,7 @@ void check_host_f32(const Tensor& t, const char* op) {
 
 class CpuBackend final : public Backend {
  public:
+  explicit CpuBackend(const BackendOptions& options) : bf16_(options.bf16_compute) {}
   const char* name() const override { return "cpu"; }
   Device device() const override { return Device::CPU; }
 
@@ -126,7 +127,7 @@ class CpuBackend final : public Backend {
     const int64_t c = q.dim(2);
     Tensor y = empty(q.shape());
     cpu::attention(q.data<float>(), c, k.data<float>(), c, v.data<float>(), c, y.data<float>(), c, q.dim(0), q.dim(1),
-                   k.dim(1), heads, c / heads, scale, causal);
+                   k.dim(1), heads, c / heads, scale, causal, bf16_);
     return y;
   }
 
@@ -204,11 +205,14 @@ class CpuBackend final : public Backend {
     cpu::nhwc_to_nchw(x.data<float>(), y.data<float>(), x.dim(0), x.dim(1) * x.dim(2), x.dim(3));
     return y;
   }
+
+ private:
+  bool bf16_ = false;
 };
 
 }  // namespace
 
-std::unique_ptr<Backend> make_cpu_backend() { return std::make_unique<CpuBackend>(); }
+std::unique_ptr<Backend> make_cpu_backend(const BackendOptions& options) { return std::make_unique<CpuBackend>(options); }
 
 #ifndef SD_WITH_CUDA
 std::unique_ptr<Backend> make_cuda_backend(int, const BackendOptions&) {

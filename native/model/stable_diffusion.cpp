@@ -28,7 +28,9 @@ StableDiffusion::StableDiffusion(const std::string& checkpoint_path, const Engin
   std::unique_ptr<Checkpoint> ckpt = open_checkpoint(checkpoint_path);
   config_ = config ? *config : detect_model_config(*ckpt);
   if (options_.backend == "cpu") {
-    backend_ = make_cpu_backend();
+    BackendOptions cpu;
+    cpu.bf16_compute = options_.weight_dtype == DType::BF16;  // bf16 mode: attention in bf16 as well
+    backend_ = make_cpu_backend(cpu);
   } else if (options_.backend == "cuda") {
     BackendOptions device;
     device.half_activations = options_.half_activations;

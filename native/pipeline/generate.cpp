@@ -124,6 +124,7 @@ GenerationOutput generate(StableDiffusion& model, const ClipTokenizer& tokenizer
   }
 
   abort_check();
+  out.latent = latent;
   Tensor z = latent.clone_host();
   const float inv = static_cast<float>(1.0 / cfg.diffusion.scale_factor);
   for (int64_t i = 0; i < z.numel(); ++i) z.data<float>()[i] *= inv;

@@ -51,6 +51,7 @@ enum class StopRequest : int { None = 0, Interrupt = 1, Abort = 2 };
 
 struct GenerationOutput {
   Tensor pixels;             // U8 [B, height, width, 3]
+  Tensor latent;             // the final latent (diffusion space), host F32 [B, 4, h, w]
   bool interrupted = false;  // stopped early on request: the pictures decode the last prediction
   SamplingPlan plan;         // what ran (for the infotext)
 };

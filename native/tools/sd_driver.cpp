@@ -33,6 +33,7 @@ namespace sd {
 int bench_ops_main(int argc, char** argv);
 int bench_model_main(int argc, char** argv);
 int generate_main(int argc, char** argv);
+int compare_precision_main(int argc, char** argv);
 }
 #include "tools/driver_commands.h"
 
@@ -46,6 +47,7 @@ int usage() {
                "       sd-driver bench MODEL [options]       (sd-driver bench for the list)\n"
                "       sd-driver bench-ops [FILTER] [f16|f32|bf16]\n"
                "       sd-driver generate MODEL [options]    (sd-driver generate for the list)\n"
+               "       sd-driver compare-precision MODEL     (bf16 mode against the exact path)\n"
                "       sd-driver sampler-replay DIR\n"
                "       sd-driver sample --spec FILE|-\n"
                "       sd-driver inspect FILE [--verify] [--dtype f32|f16|bf16] [--list]\n"
@@ -158,6 +160,7 @@ int main(int argc, char** argv) {
     if (command == "bench-ops") return sd::bench_ops_main(argc - 2, argv + 2);
     if (command == "bench") return sd::bench_model_main(argc - 2, argv + 2);
     if (command == "generate") return sd::generate_main(argc - 2, argv + 2);
+    if (command == "compare-precision") return sd::compare_precision_main(argc - 2, argv + 2);
     if (command == "tokenize") return sd::tokenize_command(argc - 2, argv + 2);
     if (command == "emphasis") return sd::emphasis_command(argc - 2, argv + 2);
     if (command == "sampler-replay") return sampler_replay(argc - 2, argv + 2);

@@ -20,23 +20,25 @@ namespace {
 constexpr int64_t kQueryBlock = 64;
 
 // Packs B = K^T for one head: B[d][j] = k[j][d], i.e. a Linear weight [nk, dim] with row stride ldk.
-PackedWeight pack_keys(const float* k, int64_t ldk, int64_t nk, int64_t dim) {
+PackedWeight pack_keys(const float* k, int64_t ldk, int64_t nk, int64_t dim, DType storage) {
   std::vector<float> kt(static_cast<size_t>(dim * nk));
   for (int64_t j = 0; j < nk; ++j)
     for (int64_t d = 0; d < dim; ++d) kt[static_cast<size_t>(d * nk + j)] = k[j * ldk + d];
-  return pack_kn_matrix(kt.data(), dim, nk, nk);
+  return pack_kn_matrix(kt.data(), dim, nk, nk, storage);
 }
 }  // namespace
 
 void attention(const float* q, int64_t ldq, const float* k, int64_t ldk, const float* v, int64_t ldv, float* out,
-               int64_t ldo, int64_t batch, int64_t nq, int64_t nk, int heads, int64_t dim, float scale, bool causal) {
+               int64_t ldo, int64_t batch, int64_t nq, int64_t nk, int heads, int64_t dim, float scale, bool causal,
+               bool bf16) {
+  const DType storage = bf16 ? DType::BF16 : DType::F32;
   ThreadPool& pool = compute_pool();
   const int64_t bh = batch * heads;
   std::vector<PackedWeight> keys(static_cast<size_t>(bh)), values(static_cast<size_t>(bh));
   pool.run(bh, [&](int64_t i) {
     const int64_t b = i / heads, h = i % heads;
-    keys[static_cast<size_t>(i)] = pack_keys(k + b * nk * ldk + h * dim, ldk, nk, dim);
-    values[static_cast<size_t>(i)] = pack_kn_matrix(v + b * nk * ldv + h * dim, nk, dim, ldv);
+    keys[static_cast<size_t>(i)] = pack_keys(k + b * nk * ldk + h * dim, ldk, nk, dim, storage);
+    values[static_cast<size_t>(i)] = pack_kn_matrix(v + b * nk * ldv + h * dim, nk, dim, ldv, storage);
   });
   const int64_t q_blocks = (nq + kQueryBlock - 1) / kQueryBlock;
   pool.run(bh * q_blocks, [&](int64_t t) {

@@ -23,8 +23,10 @@ void layer_norm(const float* x, float* y, int64_t rows, int64_t channels, const 
 // Multi-head attention. q [batch, nq, heads*dim] (row stride ldq), k/v [batch, nk, heads*dim] (strides ldk/ldv),
 // out [batch, nq, heads*dim] (stride ldo). softmax(q k^T * scale) v per head, exact softmax per query block:
 // never more than a block of queries x nk scores in memory.
+// bf16: the two products take bf16 inputs (fp32 accumulation), as PyTorch's bf16 autocast does.
 void attention(const float* q, int64_t ldq, const float* k, int64_t ldk, const float* v, int64_t ldv, float* out,
-               int64_t ldo, int64_t batch, int64_t nq, int64_t nk, int heads, int64_t dim, float scale, bool causal);
+               int64_t ldo, int64_t batch, int64_t nq, int64_t nk, int heads, int64_t dim, float scale, bool causal,
+               bool bf16 = false);
 
 void silu(const float* x, float* y, int64_t n);
 void gelu(const float* x, float* y, int64_t n);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "core/thread_pool.h"
@@ -19,6 +20,7 @@ constexpr int kMicroPanelsPerBlock = 8;
 
 // A as dense rows: row m of the K-block starting at k0.
 struct DenseRows {
+  using Element = float;
   const float* a;
   int64_t lda;
   int64_t kc_max(int64_t K) const { return K <= kKC + kKC / 2 ? K : kKC; }
@@ -28,18 +30,20 @@ struct DenseRows {
 // A as the implicit im2col of an NHWC image: row m = output pixel, k = tap * Cin + ci.
 // K-blocks never straddle a tap, so each row of a block is one contiguous run
 // of input channels (or padding: the zero row).
+template <typename T>
 struct ConvRows {
-  const float* input;
+  using Element = T;  // float, or uint16_t for an input already rounded to bf16
+  const T* input;
   ConvGeometry g;
   int kw;
-  const float* zeros;
+  const T* zeros;
   int64_t kc_max(int64_t) const {
     if (g.in_c <= kKC + kKC / 2) return g.in_c;
     for (int64_t parts = 2; parts <= g.in_c; ++parts)
       if (g.in_c % parts == 0 && g.in_c / parts <= kKC + kKC / 2) return g.in_c / parts;
     return g.in_c;
   }
-  inline const float* row(int64_t m, int64_t k0) const {
+  inline const T* row(int64_t m, int64_t k0) const {
     const int64_t tap = k0 / g.in_c, ci = k0 % g.in_c;
     const int64_t ox = m % g.out_w;
     const int64_t rest = m / g.out_w;
@@ -63,6 +67,10 @@ inline void call_kernel(const GemmMicroKernel& kern, DType t, int64_t kc, const 
 // A zero row as long as any K-block, for padding rows and padded taps.
 const float* zero_row() {
   static const std::vector<float> zeros(static_cast<size_t>(4 * kKC), 0.0f);
+  return zeros.data();
+}
+const uint16_t* zero_row_bf16() {
+  static const std::vector<uint16_t> zeros(static_cast<size_t>(4 * kKC), 0);
   return zeros.data();
 }
 
@@ -104,15 +112,22 @@ void run_gemm(const Rows& src, int64_t M, const PackedWeight& b, float* c, int64
     tile.resize(static_cast<size_t>(std::max(mr * nr, 32 * nr)));
     for (int64_t pc = 0; pc < K; pc += kc_max) {
       const int64_t kc = std::min(kc_max, K - pc);
-      for (int64_t r = 0; r < padded_rows; ++r) ptrs[static_cast<size_t>(r)] = r < rows ? src.row(m0 + r, pc) : zero_row();
+      if constexpr (std::is_same_v<typename Rows::Element, float>) {
+        for (int64_t r = 0; r < padded_rows; ++r) ptrs[static_cast<size_t>(r)] = r < rows ? src.row(m0 + r, pc) : zero_row();
+      }
       if (b.pairs) {
-        // bf16 products: round this block's rows of A to bf16 once, for all panels.
+        // bf16 products: this block's rows of A as bf16, once for all panels
+        // (rounded here, or already rounded by the caller), contiguous for AMX.
         SD_CHECK(kc % 2 == 0 && pc % 2 == 0, "internal: bf16 pairs need even K-blocks");
         a_bf16.resize(static_cast<size_t>(padded_rows * kc));
         ptrs_bf16.resize(static_cast<size_t>(padded_rows));
         for (int64_t r = 0; r < padded_rows; ++r) {
           uint16_t* dst = a_bf16.data() + r * kc;
-          kern.to_bf16(ptrs[static_cast<size_t>(r)], dst, kc);
+          if constexpr (std::is_same_v<typename Rows::Element, uint16_t>) {
+            std::memcpy(dst, r < rows ? src.row(m0 + r, pc) : zero_row_bf16(), static_cast<size_t>(kc) * 2);
+          } else {
+            kern.to_bf16(ptrs[static_cast<size_t>(r)], dst, kc);
+          }
           ptrs_bf16[static_cast<size_t>(r)] = dst;
         }
       }
@@ -196,7 +211,19 @@ void gemm_dense(const float* a, int64_t lda, int64_t M, const PackedWeight& b, f
 void gemm_conv(const float* input, const ConvGeometry& g, const PackedWeight& b, float* c, const GemmEpilogue& epi) {
   SD_CHECK(b.cin == g.in_c, "conv weight expects ", b.cin, " input channels, the image has ", g.in_c);
   const int64_t M = g.batch * g.out_h * g.out_w;
-  run_gemm(ConvRows{input, g, b.kw, zero_row()}, M, b, c, b.N, epi, true);
+  if (b.pairs) {
+    // Every input pixel feeds kh * kw taps: round the image to bf16 once, not once per tap.
+    const GemmMicroKernel& kern = active_gemm_kernel();
+    const int64_t pixels = g.batch * g.in_h * g.in_w;
+    Tensor rounded = Tensor::host({pixels, g.in_c}, DType::BF16);
+    uint16_t* dst = rounded.data<uint16_t>();
+    compute_pool().parallel_for(
+        pixels,
+        [&](int64_t p0, int64_t p1) { kern.to_bf16(input + p0 * g.in_c, dst + p0 * g.in_c, (p1 - p0) * g.in_c); }, 256);
+    run_gemm(ConvRows<uint16_t>{dst, g, b.kw, zero_row_bf16()}, M, b, c, b.N, epi, true);
+    return;
+  }
+  run_gemm(ConvRows<float>{input, g, b.kw, zero_row()}, M, b, c, b.N, epi, true);
 }
 
 const char* gemm_kernel_name() { return active_gemm_kernel().name; }

@@ -30,8 +30,9 @@ struct PackedWeight {
 PackedWeight pack_linear_weight(const Tensor& w, DType storage);
 // w: [Cout, Cin, kh, kw].
 PackedWeight pack_conv_weight(const Tensor& w, DType storage);
-// B given as a row-major [K, N] float matrix (e.g. attention's K^T or V), packed F32.
-PackedWeight pack_kn_matrix(const float* b, int64_t K, int64_t N, int64_t ldb);
+// B given as a row-major [K, N] float matrix (e.g. attention's K^T or V), packed
+// as `storage` (F32, or BF16 for bf16 products: k pairs when the CPU has them).
+PackedWeight pack_kn_matrix(const float* b, int64_t K, int64_t N, int64_t ldb, DType storage = DType::F32);
 
 struct GemmEpilogue {
   const float* bias = nullptr;      // [N]

@@ -21,8 +21,11 @@ inline void store_as(DType t, void* base, int64_t index, float v) {
 }
 
 // bf16 weights go in k pairs when the CPU multiplies in bf16 and every K-block
-// the driver cuts starts at an even k (`even_blocks`).
-PackedWeight make_panels(int64_t K, int64_t N, DType storage, bool even_blocks) {
+// the driver cuts starts at an even k (`even_blocks`). With AMX, only when every
+// block is a multiple of 32 (`blocks_of_32`): AMX takes those, and on AMX
+// machines the bf16 dot product left for other blocks is slower than fp32
+// (82 vs 147 GFLOP/s a core measured here), so such weights stay widened to fp32.
+PackedWeight make_panels(int64_t K, int64_t N, DType storage, bool even_blocks, bool blocks_of_32) {
   SD_CHECK(storage == DType::F32 || storage == DType::F16 || storage == DType::BF16,
            "weights are stored as F32, F16 or BF16, not ", dtype_name(storage));
   PackedWeight p;
@@ -30,7 +33,9 @@ PackedWeight make_panels(int64_t K, int64_t N, DType storage, bool even_blocks) 
   p.N = N;
   p.nr = active_gemm_kernel().nr;
   p.dtype = storage;
-  p.pairs = storage == DType::BF16 && active_gemm_kernel().bf16_dot != nullptr && K % 2 == 0 && even_blocks;
+  const GemmMicroKernel& kern = active_gemm_kernel();
+  p.pairs = storage == DType::BF16 && kern.bf16_dot != nullptr && K % 2 == 0 && even_blocks &&
+            (kern.amx_32x32 == nullptr || blocks_of_32);
   const int64_t panels = (N + p.nr - 1) / p.nr;
   p.panels = Tensor::host_zeros({panels, K, p.nr}, storage);
   return p;
@@ -53,7 +58,7 @@ void source_row(const Tensor& w, int64_t n, int64_t K, std::vector<float>& out) 
 PackedWeight pack_linear_weight(const Tensor& w, DType storage) {
   SD_CHECK(w.ndim() == 2, "linear weight must be [out, in], got ", w.describe());
   const int64_t N = w.dim(0), K = w.dim(1);
-  PackedWeight p = make_panels(K, N, storage, true);
+  PackedWeight p = make_panels(K, N, storage, true, K % 32 == 0);
   std::vector<float> row;
   for (int64_t n = 0; n < N; ++n) {
     source_row(w, n, K, row);
@@ -67,7 +72,8 @@ PackedWeight pack_conv_weight(const Tensor& w, DType storage) {
   SD_CHECK(w.ndim() == 4, "conv weight must be [out, in, kh, kw], got ", w.describe());
   const int64_t N = w.dim(0), cin = w.dim(1), kh = w.dim(2), kw = w.dim(3);
   const int64_t taps = kh * kw, K = cin * taps;
-  PackedWeight p = make_panels(K, N, storage, cin % 2 == 0);  // K-blocks start at tap boundaries
+  // K-blocks start at tap boundaries and are Cin or a divisor of it (320, 384 for large Cin).
+  PackedWeight p = make_panels(K, N, storage, cin % 2 == 0, cin % 32 == 0);
   p.kh = static_cast<int>(kh);
   p.kw = static_cast<int>(kw);
   p.cin = static_cast<int>(cin);
@@ -85,7 +91,13 @@ PackedWeight pack_conv_weight(const Tensor& w, DType storage) {
   return p;
 }
 
-PackedWeight pack_kn_matrix(const float* b, int64_t K, int64_t N, int64_t ldb) {
+PackedWeight pack_kn_matrix(const float* b, int64_t K, int64_t N, int64_t ldb, DType storage) {
+  if (storage != DType::F32) {
+    PackedWeight p = make_panels(K, N, storage, true, K % 32 == 0);
+    for (int64_t k = 0; k < K; ++k)
+      for (int64_t n = 0; n < N; ++n) store_as(storage, p.panels.raw(), panel_index(p, n / p.nr, k, n % p.nr), b[k * ldb + n]);
+    return p;
+  }
   PackedWeight p;
   p.K = K;
   p.N = N;
