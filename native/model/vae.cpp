@@ -1,5 +1,6 @@
 #include "model/vae.h"
 
+#include "core/host_allocator.h"
 #include "model/vae_blocks.h"
 #include "model/vae_tiled.h"
 
@@ -53,6 +54,9 @@ Tensor VAEModel::decode(const Tensor& z, int tile_pixels) {
     if (i > 0) {
       checkpoint_between_blocks();
       h = backend_.upsample_nearest2x(h);
+      // Each level works on tensors 4x the previous level's: the cached blocks
+      // of the smaller size would only add to the peak (CPU host memory).
+      host_trim();
       h = backend_.conv2d(h, dec(concat("up.", i, ".upsample.conv.weight")), &dec(concat("up.", i, ".upsample.conv.bias")),
                           Conv2dParams::same(3));
     }

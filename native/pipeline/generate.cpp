@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "core/host_allocator.h"
 #include "model/block_hook.h"
 #include "model/stable_diffusion.h"
 #include "model/unet.h"
@@ -125,6 +126,9 @@ GenerationOutput generate(StableDiffusion& model, const ClipTokenizer& tokenizer
 
   abort_check();
   out.latent = latent;
+  // The sampler's activations stay cached for the next step; the VAE needs
+  // other sizes, so hand that memory back before it allocates its own.
+  host_trim();
   Tensor z = latent.clone_host();
   const float inv = static_cast<float>(1.0 / cfg.diffusion.scale_factor);
   for (int64_t i = 0; i < z.numel(); ++i) z.data<float>()[i] *= inv;
