@@ -171,6 +171,8 @@ export interface LoadModelOptions {
   precision?: string;
   /** "normal" (default), "medvram" or "lowvram". */
   memoryMode?: string;
+  /** CUDA: cap on all device memory the engine allocates, in MiB (--vram-budget); 0 = none. */
+  vramBudgetMB?: number;
   /** Cap on resident weight bytes in MiB (the device budget of the memory modes); 0 = none. */
   weightBudgetMB?: number;
   /** Compute threads; 0 = one per core. */
@@ -232,6 +234,8 @@ export interface ModelInfo {
   /** Most weight bytes resident at once since load. */
   peakResidentBytes: number;
   gemmKernel: string;
+  /** CUDA device memory (all zero on the CPU): now, the peak since load, with the allocator's cache, the budget. */
+  deviceMemory: { inUse: number; peakInUse: number; peakReserved: number; budget: number };
   cpuFeatures: string;
 }
 

@@ -50,6 +50,7 @@ Ctrl-C stops at once and writes nothing unfinished; pictures of finished batches
     cpu: { type: 'boolean', description: 'run on the CPU even when CUDA is available' },
     precision: { type: 'string', valueName: 'f16|f32|bf16', description: 'weight storage precision (default f16)' },
     threads: { type: 'string', valueName: 'N', description: 'CPU threads (default: one per core)' },
+    'vram-budget': { type: 'string', valueName: 'MB', description: 'CUDA: most GPU memory the engine may use; the peak is reported' },
   },
   examples: [
     'sd-setup generate --prompt "a lighthouse at dusk, oil painting" --model ~/sd-setup/models/v1-5-pruned-emaonly.safetensors',
@@ -102,6 +103,7 @@ Ctrl-C stops at once and writes nothing unfinished; pictures of finished batches
       memoryMode: booleanOption(values, 'lowvram') ? 'lowvram' : booleanOption(values, 'medvram') ? 'medvram' : 'normal',
       precision: stringOption(values, 'precision') ?? 'f16',
       ...(integerOption(values, 'threads', 1, 1024) ? { threads: integerOption(values, 'threads', 1, 1024)! } : {}),
+      ...(integerOption(values, 'vram-budget', 64, 1024 * 1024) ? { vramBudgetMB: integerOption(values, 'vram-budget', 64, 1024 * 1024)! } : {}),
     });
     const abort = new AbortController();
     const onSigint = () => {
@@ -113,6 +115,7 @@ Ctrl-C stops at once and writes nothing unfinished; pictures of finished batches
     const progress = new StepProgress(io, total);
     const folder = outputFolder(resolve(stringOption(values, 'out') ?? 'outputs'), initPath ? 'img2img' : 'txt2img');
     const written: string[] = [];
+    let peakDevice = { inUse: 0, peakInUse: 0, peakReserved: 0, budget: 0 };
     try {
       // One call per batch so finished batches are saved even if a later one is stopped.
       if (params.seed === -1) params.seed = randomInt(0, 4294967294);
@@ -135,11 +138,16 @@ Ctrl-C stops at once and writes nothing unfinished; pictures of finished batches
       throw error;
     } finally {
       process.removeListener('SIGINT', onSigint);
+      peakDevice = generator.info.deviceMemory;
       generator.close();
     }
     progress.finish();
     for (const path of written) io.out(`${path}\n`);
     io.err(`seed ${params.seed}${written.length > 1 ? ` (+1 per picture)` : ''}\n`);
+    if (backend === 'cuda') {
+      const mem = peakDevice;
+      io.err(`peak GPU memory ${Math.round(mem.peakInUse / 2 ** 20)} MiB${mem.budget ? ` of a ${Math.round(mem.budget / 2 ** 20)} MiB budget` : ''}\n`);
+    }
     return ExitCode.ok;
   },
 });

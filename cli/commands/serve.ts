@@ -70,7 +70,14 @@ or a file name in the models folder. Without --model, the only checkpoint there 
 
     io.err(`Loading ${model === 'tiny' ? 'the tiny test model' : model} (${backend}${memoryMode === 'normal' ? '' : `, --${memoryMode}`})...\n`);
     const server = await startServer({
-      model: { model, backend, memoryMode, ...(threads !== undefined ? { threads } : {}) },
+      model: {
+        model,
+        backend,
+        memoryMode,
+        ...(threads !== undefined ? { threads } : {}),
+        // The engine's allocator enforces the budget; the server also sizes requests by it.
+        ...(backend === 'cuda' && vramBudgetMB !== undefined ? { vramBudgetMB } : {}),
+      },
       host: listen ? '0.0.0.0' : '127.0.0.1',
       port,
       auth,

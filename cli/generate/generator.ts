@@ -21,6 +21,8 @@ export interface GeneratorOptions {
   /** Weight storage: f16 (default), f32, bf16. */
   precision?: string;
   threads?: number;
+  /** CUDA: cap on device memory in MiB (the allocator refuses past it, naming the operation). */
+  vramBudgetMB?: number;
   onLoadProgress?: (done: number, total: number) => void;
 }
 
@@ -63,6 +65,7 @@ export class Generator {
       precision: options.precision ?? 'f16',
       memoryMode: options.memoryMode ?? 'normal',
       ...(options.threads ? { threads: options.threads } : {}),
+      ...(options.vramBudgetMB ? { vramBudgetMB: options.vramBudgetMB } : {}),
     };
     const addon = loadAddon();
     const [native, hash] = await Promise.all([

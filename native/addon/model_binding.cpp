@@ -102,6 +102,13 @@ class Model : public Napi::ObjectWrap<Model> {
     o.Set("residentBytes", static_cast<double>(m.residency().resident_bytes()));
     o.Set("peakResidentBytes", static_cast<double>(m.residency().peak_resident_bytes()));
     o.Set("gemmKernel", sd::gemm_kernel_name());
+    const sd::DeviceMemoryReport mem = m.backend().device_memory();
+    Napi::Object device = Napi::Object::New(env);
+    device.Set("inUse", static_cast<double>(mem.in_use));
+    device.Set("peakInUse", static_cast<double>(mem.peak_in_use));
+    device.Set("peakReserved", static_cast<double>(mem.peak_reserved));
+    device.Set("budget", static_cast<double>(mem.budget));
+    o.Set("deviceMemory", device);
     o.Set("cpuFeatures", sd::cpu_features().summary());
     return o;
   }
@@ -254,6 +261,9 @@ Napi::Value load_model(const Napi::CallbackInfo& info) {
     }
     options.memory_mode = string_option(o, "memoryMode", options.memory_mode);
     options.threads = int_option(o, "threads", 0);
+    const int vram_mb = int_option(o, "vramBudgetMB", 0);
+    if (vram_mb < 0) throw Napi::TypeError::New(env, "vramBudgetMB must be positive");
+    options.device_budget_bytes = static_cast<size_t>(vram_mb) * 1024 * 1024;
     const int budget_mb = int_option(o, "weightBudgetMB", 0);
     if (budget_mb < 0) throw Napi::TypeError::New(env, "weightBudgetMB must be positive");
     options.weight_budget_bytes = static_cast<size_t>(budget_mb) * 1024 * 1024;
