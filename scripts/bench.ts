@@ -52,6 +52,9 @@ const rows: [string, string][] = [
   [`VAE decode ${values.sizes!.split(',')[0]}`, `${Number(report[`vae_decode_${values.sizes!.split(',')[0]}_s`]).toFixed(2)} s`],
   ['peak RSS', `${(Number(report.peak_rss_bytes) / 2 ** 30).toFixed(2)} GiB`],
   ['machine fp32 peak', `${Number(report.machine_peak_gflops).toFixed(0)} GFLOP/s`],
+  ...(report.machine_peak_bf16_gflops !== undefined
+    ? [['machine bf16 peak', `${Number(report.machine_peak_bf16_gflops).toFixed(0)} GFLOP/s`] as [string, string]]
+    : []),
   ['UNet efficiency', `${(Number(report.efficiency) * 100).toFixed(1)} % of peak`],
 ];
 console.log('');

@@ -97,6 +97,13 @@ int bench_model_main(int argc, char** argv) {
     peak_gflops = measure_fp32_peak_gflops();
     report.set("machine_peak_gflops", Json::number(peak_gflops));
     std::printf("machine fp32 peak (FMA loop, %d threads): %.1f GFLOP/s\n", compute_pool().size(), peak_gflops);
+    if (options.weight_dtype == DType::BF16) {
+      // bf16 mode multiplies in bf16: its efficiency is against the bf16 ceiling.
+      const double bf16_peak = measure_bf16_peak_gflops();
+      report.set("machine_peak_bf16_gflops", Json::number(bf16_peak));
+      std::printf("machine bf16 peak (%s in L1): %.1f GFLOP/s\n", gemm_kernel_name(), bf16_peak);
+      if (bf16_peak > 0) peak_gflops = bf16_peak;
+    }
   }
   auto t0 = std::chrono::steady_clock::now();
   StableDiffusion model(path, options);

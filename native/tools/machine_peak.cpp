@@ -55,4 +55,31 @@ double measure_fp32_peak_gflops(double seconds) {
   return static_cast<double>(rounds.load()) * flops_per_round / elapsed / 1e9;
 }
 
+double measure_bf16_peak_gflops(double seconds) {
+  const GemmMicroKernel& kern = active_gemm_kernel();
+  if (!kern.amx_32x32 && !kern.bf16_dot) return 0;
+  ThreadPool& pool = compute_pool();
+  std::atomic<int64_t> calls{0};
+  const int64_t kc = 256;
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto deadline = t0 + std::chrono::duration<double>(seconds);
+  pool.run(pool.size(), [&](int64_t) {
+    std::vector<uint16_t> a(static_cast<size_t>(32 * kc), 0x3c00), b(static_cast<size_t>(kc * 32), 0x3c00);
+    std::vector<float> c(32 * 32, 0.0f);
+    std::vector<const uint16_t*> rows(14, a.data());
+    int64_t local = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+      for (int i = 0; i < 64; ++i) {
+        if (kern.amx_32x32) kern.amx_32x32(kc, a.data(), kc, b.data(), c.data(), 32, true);
+        else kern.bf16_dot(kc / 2, rows.data(), b.data(), c.data(), 32, true);
+      }
+      local += 64;
+    }
+    calls += local;
+  });
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double flops_per_call = 2.0 * kc * 32 * (kern.amx_32x32 ? 32 : 14);
+  return static_cast<double>(calls.load()) * flops_per_call / elapsed / 1e9;
+}
+
 }  // namespace sd
