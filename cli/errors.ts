@@ -27,6 +27,5 @@ export const ExitCode = {
   ok: 0,
   failure: 1,
   usage: 2,
-  notAvailable: 3,
   interrupted: 130,
 } as const;
