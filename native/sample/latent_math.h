@@ -6,7 +6,10 @@
 
 #include <cstdint>
 
+#include <functional>
+
 #include "core/tensor.h"
+#include "sample/samplers.h"
 
 namespace sd::latent {
 
@@ -66,5 +69,28 @@ Tensor map(const Tensor& a, const Tensor& b, const Tensor& c, F f) {
 
 // Rows [begin, end) of the batch dimension as a copy.
 inline Tensor rows(const Tensor& x, int64_t begin, int64_t end) { return x.slice0(begin, end).clone_host(); }
+
+// Calls a model callback (a Denoiser or an EpsPredictor: both take x and one
+// noise level) and checks what it returned, naming it (`what`) in errors.
+inline Tensor call_checked(const std::function<Tensor(const Tensor&, float)>& model, const Tensor& x, float level,
+                           const char* what) {
+  Tensor out = model(x, level);
+  check_f32(out, what);
+  check_same_shape(x, out, what);
+  return out;
+}
+
+// One step's report to the sampler's callback (if any).
+inline void report_step(const StepCallback& callback, int i, int total, float level, const Tensor& x,
+                        const Tensor& prediction) {
+  if (!callback) return;
+  SamplerStep step;
+  step.index = i;
+  step.total = total;
+  step.sigma = level;
+  step.x = &x;
+  step.denoised = &prediction;
+  callback(step);
+}
 
 }  // namespace sd::latent

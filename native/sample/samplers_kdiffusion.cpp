@@ -19,22 +19,10 @@ namespace {
 using latent::map;
 
 Tensor call_model(const Denoiser& model, const Tensor& x, float sigma) {
-  Tensor d = model(x, sigma);
-  latent::check_f32(d, "the denoiser's output");
-  latent::check_same_shape(x, d, "the denoiser's output");
-  return d;
+  return latent::call_checked(model, x, sigma, "the denoiser's output");
 }
 
-void report(const StepCallback& callback, int i, int total, float sigma, const Tensor& x, const Tensor& denoised) {
-  if (!callback) return;
-  SamplerStep step;
-  step.index = i;
-  step.total = total;
-  step.sigma = sigma;
-  step.x = &x;
-  step.denoised = &denoised;
-  callback(step);
-}
+using latent::report_step;
 
 Tensor next_noise(const NoiseFn& noise, const Tensor& like) {
   SD_CHECK(noise != nullptr, "this sampler needs a noise source");
@@ -170,7 +158,7 @@ Churned churn_and_denoise(const Run& r, Tensor x, int i) {
 Tensor euler(const Run& r, Tensor x) {
   for (int i = 0; i < r.steps(); ++i) {
     Churned c = churn_and_denoise(r, std::move(x), i);
-    report(r.callback, i, r.steps(), r.sigmas[i], c.x, c.denoised);
+    report_step(r.callback, i, r.steps(), r.sigmas[i], c.x, c.denoised);
     const float dt = r.sigmas[i + 1] - c.sigma_hat;
     x = step(c.x, c.d, dt);
   }
@@ -180,7 +168,7 @@ Tensor euler(const Run& r, Tensor x) {
 Tensor heun(const Run& r, Tensor x) {
   for (int i = 0; i < r.steps(); ++i) {
     Churned c = churn_and_denoise(r, std::move(x), i);
-    report(r.callback, i, r.steps(), r.sigmas[i], c.x, c.denoised);
+    report_step(r.callback, i, r.steps(), r.sigmas[i], c.x, c.denoised);
     const float next = r.sigmas[i + 1];
     const float dt = next - c.sigma_hat;
     if (next == 0.0f) {
@@ -201,7 +189,7 @@ Tensor heun(const Run& r, Tensor x) {
 Tensor dpm2(const Run& r, Tensor x) {
   for (int i = 0; i < r.steps(); ++i) {
     Churned c = churn_and_denoise(r, std::move(x), i);
-    report(r.callback, i, r.steps(), r.sigmas[i], c.x, c.denoised);
+    report_step(r.callback, i, r.steps(), r.sigmas[i], c.x, c.denoised);
     const float next = r.sigmas[i + 1];
     if (next == 0.0f) {
       x = step(c.x, c.d, next - c.sigma_hat);
@@ -220,7 +208,7 @@ Tensor euler_ancestral(const Run& r, Tensor x) {
     const float sigma = r.sigmas[i], next = r.sigmas[i + 1];
     const Tensor denoised = call_model(r.model, x, sigma);
     const AncestralStep a = ancestral_step(sigma, next, r.o.eta);
-    report(r.callback, i, r.steps(), sigma, x, denoised);
+    report_step(r.callback, i, r.steps(), sigma, x, denoised);
     const Tensor d = to_d(x, sigma, denoised);
     x = step(x, d, a.down - sigma);
     if (next > 0 && r.o.eta != 0.0f) x = add_noise(x, next_noise(r.noise, x), r.o.s_noise, a.up);
@@ -233,7 +221,7 @@ Tensor dpm2_ancestral(const Run& r, Tensor x) {
     const float sigma = r.sigmas[i], next = r.sigmas[i + 1];
     const Tensor denoised = call_model(r.model, x, sigma);
     const AncestralStep a = ancestral_step(sigma, next, r.o.eta);
-    report(r.callback, i, r.steps(), sigma, x, denoised);
+    report_step(r.callback, i, r.steps(), sigma, x, denoised);
     const Tensor d = to_d(x, sigma, denoised);
     if (a.down == 0.0f) {
       x = step(x, d, a.down - sigma);
@@ -256,7 +244,7 @@ Tensor lms(const Run& r, Tensor x) {
     const Tensor denoised = call_model(r.model, x, sigma);
     ds.push_back(to_d(x, sigma, denoised));
     if (static_cast<int>(ds.size()) > r.o.lms_order) ds.erase(ds.begin());
-    report(r.callback, i, r.steps(), sigma, x, denoised);
+    report_step(r.callback, i, r.steps(), sigma, x, denoised);
     const int order = std::min(i + 1, r.o.lms_order);
     // sum over j of coeff_j * ds[-1 - j], added up in that order, then to x.
     Tensor sum;
@@ -282,7 +270,7 @@ Tensor dpmpp_2s_ancestral(const Run& r, Tensor x) {
     const float sigma = r.sigmas[i], next = r.sigmas[i + 1];
     const Tensor denoised = call_model(r.model, x, sigma);
     const AncestralStep a = ancestral_step(sigma, next, r.o.eta);
-    report(r.callback, i, r.steps(), sigma, x, denoised);
+    report_step(r.callback, i, r.steps(), sigma, x, denoised);
     if (a.down == 0.0f) {
       x = step(x, to_d(x, sigma, denoised), a.down - sigma);
     } else {
@@ -306,7 +294,7 @@ Tensor dpmpp_2m(const Run& r, Tensor x) {
   for (int i = 0; i < r.steps(); ++i) {
     const float sigma = r.sigmas[i], next = r.sigmas[i + 1];
     const Tensor denoised = call_model(r.model, x, sigma);
-    report(r.callback, i, r.steps(), sigma, x, denoised);
+    report_step(r.callback, i, r.steps(), sigma, x, denoised);
     const float t = t_of(sigma), t_next = t_of(next);
     const float h = t_next - t;
     const float ratio = sigma_of(t_next) / sigma_of(t);
@@ -345,7 +333,7 @@ Tensor dpmpp_sde(const Run& r, Tensor x) {
   for (int i = 0; i < r.steps(); ++i) {
     const float sigma = r.sigmas[i], next = r.sigmas[i + 1];
     const Tensor denoised = call_model(r.model, x, sigma);
-    report(r.callback, i, r.steps(), sigma, x, denoised);
+    report_step(r.callback, i, r.steps(), sigma, x, denoised);
     if (next == 0.0f) {
       x = step(x, to_d(x, sigma, denoised), next - sigma);
       continue;
@@ -383,7 +371,7 @@ Tensor dpmpp_2m_sde(const Run& r, Tensor x) {
   for (int i = 0; i < r.steps(); ++i) {
     const float sigma = r.sigmas[i], next = r.sigmas[i + 1];
     const Tensor denoised = call_model(r.model, x, sigma);
-    report(r.callback, i, r.steps(), sigma, x, denoised);
+    report_step(r.callback, i, r.steps(), sigma, x, denoised);
     float h = h_last;
     if (next == 0.0f) {
       x = denoised;  // the final denoising step
@@ -434,7 +422,7 @@ Tensor dpmpp_3m_sde(const Run& r, Tensor x) {
   for (int i = 0; i < r.steps(); ++i) {
     const float sigma = r.sigmas[i], next = r.sigmas[i + 1];
     const Tensor denoised = call_model(r.model, x, sigma);
-    report(r.callback, i, r.steps(), sigma, x, denoised);
+    report_step(r.callback, i, r.steps(), sigma, x, denoised);
     float h = h_1;
     if (next == 0.0f) {
       x = denoised;

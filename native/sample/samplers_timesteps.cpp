@@ -24,22 +24,10 @@ void check_run(const TimestepRun& run) {
 }
 
 Tensor call_model(const EpsPredictor& model, const Tensor& x, float t) {
-  Tensor e = model(x, t);
-  latent::check_f32(e, "the eps prediction");
-  latent::check_same_shape(x, e, "the eps prediction");
-  return e;
+  return latent::call_checked(model, x, t, "the eps prediction");
 }
 
-void report(const StepCallback& callback, int i, int total, float t, const Tensor& x, const Tensor& pred_x0) {
-  if (!callback) return;
-  SamplerStep step;
-  step.index = i;
-  step.total = total;
-  step.sigma = t;
-  step.x = &x;
-  step.denoised = &pred_x0;
-  callback(step);
-}
+using latent::report_step;
 
 struct StepResult {
   Tensor x_prev;
@@ -101,7 +89,7 @@ Tensor sample_ddim(const EpsPredictor& model, Tensor x, const TimestepRun& run, 
     }
     StepResult s = ddim_step(x, e, p, index, stochastic ? &z : nullptr);
     x = std::move(s.x_prev);
-    report(callback, i, total, static_cast<float>(p.timesteps[index]), x, s.pred_x0);
+    report_step(callback, i, total, static_cast<float>(p.timesteps[index]), x, s.pred_x0);
   }
   return x;
 }
@@ -165,7 +153,7 @@ Tensor sample_plms(const EpsPredictor& model, Tensor x, const TimestepRun& run, 
     old_eps.push_back(e);
     if (old_eps.size() > 3) old_eps.pop_front();
     x = std::move(s.x_prev);
-    report(callback, i, total, t, x, s.pred_x0);
+    report_step(callback, i, total, t, x, s.pred_x0);
   }
   return x;
 }
