@@ -18,21 +18,10 @@
 
 #include <cmath>
 #include <cstdint>
-#include <cstring>
+
+#include "core/float_bits.h"
 
 namespace sd::cephes_f32 {
-
-inline uint32_t to_bits(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  return u;
-}
-
-inline float from_bits(uint32_t u) {
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
 
 // a * b + c rounded once.
 inline float fma(float a, float b, float c) { return std::fma(a, b, c); }
@@ -48,11 +37,11 @@ inline float log(float x) {
 
   // Split x = m * 2^e with m in [0.5, 1) by bit manipulation (denormals are
   // clamped to the smallest normal first, as the vector code does).
-  const float smallest_normal = from_bits(0x00800000u);
+  const float smallest_normal = bits_float(0x00800000u);
   if (x < smallest_normal) x = smallest_normal;
-  const uint32_t bits = to_bits(x);
+  const uint32_t bits = float_bits(x);
   const int32_t biased = static_cast<int32_t>(bits >> 23) - 0x7f;
-  float m = from_bits((bits & ~0x7f800000u) | to_bits(0.5f));
+  float m = bits_float((bits & ~0x7f800000u) | float_bits(0.5f));
   float e = static_cast<float>(biased);
   e = e + 1.0f;
   // m < sqrt(1/2): use 2m - 1 and e - 1, else m - 1 (keeps the argument small).
@@ -86,7 +75,7 @@ inline void sincos(float x, float* sin_out, float* cos_out) {
   constexpr float kCos0 = 2.443315711809948E-005f, kCos1 = -1.388731625493765E-003f,
                   kCos2 = 4.166664568298827E-002f;
 
-  uint32_t sin_sign = to_bits(x) & 0x80000000u;
+  uint32_t sin_sign = float_bits(x) & 0x80000000u;
   x = std::fabs(x);
 
   // Octant j (rounded up to even) and the reduced argument x - j * pi/4,
@@ -120,8 +109,8 @@ inline void sincos(float x, float* sin_out, float* cos_out) {
 
   const float sin_value = sin_poly_is_sine ? s : c;
   const float cos_value = sin_poly_is_sine ? c : s;
-  *sin_out = from_bits(to_bits(sin_value) ^ sin_sign);
-  *cos_out = from_bits(to_bits(cos_value) ^ cos_sign);
+  *sin_out = bits_float(float_bits(sin_value) ^ sin_sign);
+  *cos_out = bits_float(float_bits(cos_value) ^ cos_sign);
 }
 
 }  // namespace sd::cephes_f32

@@ -11,24 +11,13 @@
 
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <limits>
+
+#include "core/float_bits.h"
 
 namespace sd::sleef_f32 {
 
 namespace detail {
-
-inline uint32_t bits(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  return u;
-}
-
-inline float from_bits(uint32_t u) {
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
 
 // A float pair x + y representing a value to about 48 bits.
 struct F2 {
@@ -90,8 +79,8 @@ inline float log(float d) {
   const bool tiny = d < std::numeric_limits<float>::min();
   if (tiny) d = d * (static_cast<float>(int64_t{1} << 32) * static_cast<float>(int64_t{1} << 32));
   // d = m * 2^e with m in [0.75, 1.5).
-  int32_t e = static_cast<int32_t>((bits(d * (1.0f / 0.75f)) >> 23) & 0xff) - 0x7f;
-  const float m = from_bits(bits(d) - static_cast<uint32_t>(e * (1 << 23)));
+  int32_t e = static_cast<int32_t>((float_bits(d * (1.0f / 0.75f)) >> 23) & 0xff) - 0x7f;
+  const float m = bits_float(float_bits(d) - static_cast<uint32_t>(e * (1 << 23)));
   if (tiny) e -= 64;
   F2 s = mul(F2{0.69314718246459960938f, -1.904654323148236017e-09f}, static_cast<float>(e));
   // log m = 2 atanh((m - 1) / (m + 1)), x = (m - 1) / (m + 1) in double-float.
@@ -130,8 +119,8 @@ inline float exp(float d) {
   // u * 2^q in two halves (q may exceed the exponent range of one factor).
   const int32_t q1 = q >> 1;
   const int32_t q2 = q - q1;
-  u = u * from_bits(static_cast<uint32_t>(q1 + 0x7f) << 23);
-  u = u * from_bits(static_cast<uint32_t>(q2 + 0x7f) << 23);
+  u = u * bits_float(static_cast<uint32_t>(q1 + 0x7f) << 23);
+  u = u * bits_float(static_cast<uint32_t>(q2 + 0x7f) << 23);
   return u;
 }
 
