@@ -18,6 +18,7 @@
 #include "model/vae.h"
 #include "ops/cpu/cpu_features.h"
 #include "ops/cpu/gemm.h"
+#include "tools/engine_flags.h"
 #include "tools/flop_count.h"
 #include "tools/machine_peak.h"
 #include "tools/process_stats.h"
@@ -64,12 +65,8 @@ int bench_model_main(int argc, char** argv) {
       SD_CHECK(i + 1 < argc, a, " needs a value");
       return argv[++i];
     };
-    if (a == "--backend") options.backend = value();
-    else if (a == "--mode") options.memory_mode = value();
-    else if (a == "--precision") options.weight_dtype = parse_weight_dtype(value());
-    else if (a == "--reps") reps = std::max(1, std::stoi(value()));
-    else if (a == "--no-half") options.half_activations = false;
-    else if (a == "--vram-budget") options.device_budget_bytes = static_cast<size_t>(std::stoul(value())) << 20;
+    if (parse_engine_flag(a, value, options)) continue;
+    if (a == "--reps") reps = std::max(1, std::stoi(value()));
     else if (a == "--skip-vae") skip_vae = true;
     else if (a == "--json") json_path = value();
     else if (a == "--sizes") {

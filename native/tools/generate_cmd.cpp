@@ -10,6 +10,7 @@
 #include "model/stable_diffusion.h"
 #include "pipeline/generate.h"
 #include "text/clip_tokenizer.h"
+#include "tools/engine_flags.h"
 #include "tools/process_stats.h"
 
 namespace sd {
@@ -37,12 +38,8 @@ int generate_main(int argc, char** argv) {
       SD_CHECK(i + 1 < argc, a, " needs a value");
       return argv[++i];
     };
-    if (a == "--backend") options.backend = value();
-    else if (a == "--mode") options.memory_mode = value();
-    else if (a == "--precision") options.weight_dtype = parse_weight_dtype(value());
-    else if (a == "--no-half") options.half_activations = false;
-    else if (a == "--vram-budget") options.device_budget_bytes = static_cast<size_t>(std::stoul(value())) << 20;
-    else if (a == "--size") request.width = request.height = std::stoi(value());
+    if (parse_engine_flag(a, value, options)) continue;
+    if (a == "--size") request.width = request.height = std::stoi(value());
     else if (a == "--steps") request.sampling.steps = std::stoi(value());
     else if (a == "--sampler") request.sampling.sampler = value();
     else if (a == "--prompt") request.prompt = value();
