@@ -40,12 +40,7 @@ Tensor VAEModel::decode(const Tensor& z, int tile_pixels) {
   const Weights root(residency_, kVAEPrefix);
   const Weights dec(residency_, kDecoder);
   const int levels = static_cast<int>(config_.ch_mult.size());
-  Tensor h = backend_.nchw_to_nhwc(backend_.upload(z));
-  h = backend_.conv2d(h, root("post_quant_conv.weight"), &root("post_quant_conv.bias"), Conv2dParams::same(1));
-  h = backend_.conv2d(h, dec("conv_in.weight"), &dec("conv_in.bias"), Conv2dParams::same(3));
-  h = resnet_block(dec.sub("mid.block_1."), h);
-  h = attention_block(dec.sub("mid.attn_1."), h);
-  h = resnet_block(dec.sub("mid.block_2."), h);
+  Tensor h = vae_decoder_stem(backend_, root, dec, z, [this] { checkpoint_between_blocks(); });
   for (int i = levels - 1; i >= 0; --i) {
     for (int j = 0; j <= config_.num_res_blocks; ++j) {
       h = resnet_block(dec.sub(concat("up.", i, ".block.", j, ".")), h);

@@ -24,4 +24,20 @@ Tensor vae_attention_block(Backend& backend, const Weights& w, const Tensor& x) 
   return backend.conv2d(a, w("proj_out.weight"), &w("proj_out.bias"), Conv2dParams::same(1), &x);
 }
 
+Tensor vae_decoder_stem(Backend& backend, const Weights& root, const Weights& dec, const Tensor& z,
+                        const std::function<void()>& before_block) {
+  const auto block_boundary = [&] {
+    if (before_block) before_block();
+  };
+  Tensor h = backend.nchw_to_nhwc(backend.upload(z));
+  h = backend.conv2d(h, root("post_quant_conv.weight"), &root("post_quant_conv.bias"), Conv2dParams::same(1));
+  h = backend.conv2d(h, dec("conv_in.weight"), &dec("conv_in.bias"), Conv2dParams::same(3));
+  block_boundary();
+  h = vae_resnet_block(backend, dec.sub("mid.block_1."), h);
+  block_boundary();
+  h = vae_attention_block(backend, dec.sub("mid.attn_1."), h);
+  block_boundary();
+  return vae_resnet_block(backend, dec.sub("mid.block_2."), h);
+}
+
 }  // namespace sd

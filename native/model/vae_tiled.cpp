@@ -115,12 +115,7 @@ Tensor TiledVAE::decode(const Tensor& z, const std::function<void()>& between_la
   const Weights dec(residency_, kDecoder);
   const int levels = static_cast<int>(config_.ch_mult.size());
   // Latent resolution, whole: small, and the mid block's attention is global.
-  Tensor d = backend_.nchw_to_nhwc(backend_.upload(z));
-  d = backend_.conv2d(d, root("post_quant_conv.weight"), &root("post_quant_conv.bias"), Conv2dParams::same(1));
-  d = backend_.conv2d(d, dec("conv_in.weight"), &dec("conv_in.bias"), Conv2dParams::same(3));
-  d = vae_resnet_block(backend_, dec.sub("mid.block_1."), d);
-  d = vae_attention_block(backend_, dec.sub("mid.attn_1."), d);
-  d = vae_resnet_block(backend_, dec.sub("mid.block_2."), d);
+  Tensor d = vae_decoder_stem(backend_, root, dec, z, {});
   // Full-resolution part: host maps, device tiles.
   Tensor x = backend_.download(d);
   d = Tensor();
