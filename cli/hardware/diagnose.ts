@@ -5,33 +5,14 @@ import { formatMiB } from './findings.js';
 import { recommendMemoryMode } from './recommend-memory-mode.js';
 import {
   SCHEMA_VERSION,
-  type AdapterFacts,
-  type BuildToolFacts,
   type CpuFacts,
-  type CudaToolkitFacts,
-  type DiskFacts,
+  type DoctorFacts,
   type DoctorReport,
-  type EngineFacts,
   type Finding,
-  type MemoryFacts,
-  type NvidiaFacts,
   type NvidiaGpu,
   type Recommendation,
   type Verdict,
 } from './report.js';
-
-/** Everything the probes found; diagnose() turns it into a report without touching the machine. */
-export interface DoctorFacts {
-  platform: { os: NodeJS.Platform; arch: string };
-  nvidia: NvidiaFacts;
-  adapters: AdapterFacts;
-  cudaToolkit: CudaToolkitFacts;
-  buildTools: BuildToolFacts;
-  cpu: CpuFacts;
-  memory: MemoryFacts;
-  disk: DiskFacts;
-  engine: EngineFacts;
-}
 
 export interface DiagnoseContext {
   toolVersion: string;

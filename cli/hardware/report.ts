@@ -167,13 +167,9 @@ export interface Verdict extends Recommendation {
   afterFixes: Recommendation | null;
 }
 
-export interface DoctorReport {
-  schemaVersion: typeof SCHEMA_VERSION;
-  tool: { name: 'sd-setup'; version: string };
-  createdAt: string;
+/** Everything the probes found; diagnose() turns it into a report without touching the machine. */
+export interface DoctorFacts {
   platform: { os: NodeJS.Platform; arch: string };
-  verdict: Verdict;
-  findings: Finding[];
   nvidia: NvidiaFacts;
   adapters: AdapterFacts;
   cudaToolkit: CudaToolkitFacts;
@@ -182,4 +178,13 @@ export interface DoctorReport {
   memory: MemoryFacts;
   disk: DiskFacts;
   engine: EngineFacts;
+}
+
+/** The facts as found, with what they mean (the `--json` output). */
+export interface DoctorReport extends DoctorFacts {
+  schemaVersion: typeof SCHEMA_VERSION;
+  tool: { name: 'sd-setup'; version: string };
+  createdAt: string;
+  verdict: Verdict;
+  findings: Finding[];
 }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolveAddonPath } from '../binding/load-addon.js';
 import { defaultModelsDir } from '../paths.js';
 import { packageVersion } from '../version.js';
-import { diagnose, type DoctorFacts } from './diagnose.js';
+import { diagnose } from './diagnose.js';
 import { REQUIRED_DISK_BYTES } from './diagnose-host.js';
 import { createExec, type Exec } from './exec.js';
 import { probeBuildRunner } from './probe-build-runner.js';
@@ -16,7 +16,7 @@ import { probeMemory } from './probe-memory.js';
 import { probeNvidiaSmi } from './probe-nvidia-smi.js';
 import { versionAtLeast } from './versions.js';
 import { MIN_NODE } from './diagnose-build-tools.js';
-import type { DoctorReport } from './report.js';
+import type { DoctorFacts, DoctorReport } from './report.js';
 
 /** Overrides the per-command timeout (milliseconds), e.g. for a slow nvidia-smi on a big server. */
 export const TIMEOUT_ENV = 'SD_SETUP_PROBE_TIMEOUT_MS';

@@ -1,5 +1,4 @@
-import type { DoctorFacts } from '../../cli/hardware/diagnose.js';
-import type { CudaToolkit, NvidiaGpu } from '../../cli/hardware/report.js';
+import type { CudaToolkit, DoctorFacts, NvidiaGpu } from '../../cli/hardware/report.js';
 
 const GiB = 1024 ** 3;
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { diagnose, type DoctorFacts } from '../../../cli/hardware/diagnose.js';
+import { diagnose } from '../../../cli/hardware/diagnose.js';
 import { estimateCpuSpeed } from '../../../cli/hardware/diagnose-host.js';
 import { recommendMemoryMode } from '../../../cli/hardware/recommend-memory-mode.js';
-import type { DoctorReport, MemoryMode } from '../../../cli/hardware/report.js';
+import type { DoctorFacts, DoctorReport, MemoryMode } from '../../../cli/hardware/report.js';
 import { baseFacts, gpu, withNvidia, withToolkits } from '../../helpers/doctor-facts.js';
 
 const GiB = 1024 ** 3;
