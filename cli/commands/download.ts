@@ -11,6 +11,7 @@ import { modelsDir } from '../download/models-dir.js';
 import { ProgressRenderer } from '../download/progress-renderer.js';
 import { urlFileName } from '../download/target.js';
 import { isStillVerified } from '../download/verified-record.js';
+import { onStopSignal } from '../stop-signal.js';
 
 export const downloadCommand = defineCommand({
   name: 'download',
@@ -63,14 +64,11 @@ Without MODEL: lists the catalogue and what is already in the models folder.`,
     const label = model ?? (from !== undefined ? basename(from) : urlLabel(url!));
     const renderer = new ProgressRenderer(io, label, { columns: process.stderr.columns });
     const controller = new AbortController();
-    // The first Ctrl-C stops cleanly (the part is kept); the listener is then
-    // gone, so a second one ends the process at once as usual.
-    const stop = () => {
+    // The first Ctrl-C stops cleanly (the part is kept); a second one ends the process at once.
+    const unlisten = onStopSignal(() => {
       renderer.event({ kind: 'info', message: 'stopping…' });
       controller.abort();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    });
     try {
       const result = await downloadModel(
         { model, url, sha256, from, dir, hfToken: stringOption(values, 'hf-token'), env: io.env, cwd: io.cwd },
@@ -83,8 +81,7 @@ Without MODEL: lists the catalogue and what is already in the models folder.`,
       renderer.finish();
       throw error;
     } finally {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
+      unlisten();
     }
   },
 });

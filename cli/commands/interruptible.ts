@@ -1,6 +1,7 @@
 import { ExitCode } from '../errors.js';
 import type { Io } from '../io.js';
 import { isPromptExit } from '../setup/asker.js';
+import { onStopSignal } from '../stop-signal.js';
 
 /**
  * Runs `work` with an AbortSignal that Ctrl-C (SIGINT) and SIGTERM fire. Work
@@ -9,14 +10,10 @@ import { isPromptExit } from '../setup/asker.js';
  */
 export async function interruptible(io: Io, work: (signal: AbortSignal) => Promise<number>, again: string): Promise<number> {
   const controller = new AbortController();
-  const stop = () => {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+  const unlisten = onStopSignal(() => {
     io.err('\nstopping…\n');
     controller.abort();
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  });
   try {
     return await work(controller.signal);
   } catch (error) {
@@ -26,7 +23,6 @@ export async function interruptible(io: Io, work: (signal: AbortSignal) => Promi
     }
     throw error;
   } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    unlisten();
   }
 }

@@ -7,6 +7,7 @@ import { firstGpuMemoryBytes } from '../server/gpu-memory.js';
 import type { MemoryFacts } from '../server/memory-limits.js';
 import { parseApiAuth, resolveServeModel, startServer, DEFAULT_PORT } from '../server/index.js';
 import { join } from 'node:path';
+import { stopSignal } from '../stop-signal.js';
 
 const MiB = 1024 * 1024;
 
@@ -86,15 +87,7 @@ or a file name in the models folder. Without --model, the only checkpoint there 
       log: (line) => io.err(`${new Date().toISOString().slice(11, 19)} ${line}\n`),
     });
     // Listen for Ctrl+C before saying where we are: whoever reads the URL may stop us right away.
-    const stopRequested = new Promise<void>((done) => {
-      const stop = () => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        done();
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
+    const stopRequested = stopSignal();
     if (listen && auth.length === 0) {
       io.err(
         [

@@ -3,6 +3,7 @@ import { planLaunch, type LaunchOverrides } from './launch-plan.js';
 import type { InstallConfig } from '../config/install-config.js';
 import { openBrowser } from './open-browser.js';
 import { startWebUi } from './start-web-ui.js';
+import { stopSignal } from '../stop-signal.js';
 
 /**
  * Starts the generator's web UI from an install and keeps it running until
@@ -17,15 +18,7 @@ export async function runLaunch(io: Io, installDir: string, config: InstallConfi
   if (plan.host === '0.0.0.0') io.err('listening on every network interface (--listen): other computers on this network can use it\n');
   if (plan.openBrowser && !(await openBrowser(ui.url))) io.err(`could not open a browser: open ${ui.url} yourself\n`);
   io.err('press Ctrl-C to stop\n');
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await stopSignal();
   io.err('stopping…\n');
   await ui.close();
   return 0;
