@@ -32,6 +32,16 @@ export function readSafetensorsHeader(file: Buffer): SafetensorsHeader {
   return { headerLength, metadata, tensors };
 }
 
+/** IEEE half -> number, written independently of the engine's conversion. */
+export function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const mant = h & 0x3ff;
+  if (exp === 0) return sign * mant * 2 ** -24;
+  if (exp === 31) return mant ? NaN : sign * Infinity;
+  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
+}
+
 /** A safetensors file from a header object (any JSON, valid or not) and the data section. */
 export function buildSafetensors(header: unknown, data: Buffer): Buffer {
   let text = typeof header === 'string' ? header : JSON.stringify(header);

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { readSafetensorsHeader } from './checkpoint-files.js';
 
 export interface StTensor {
   dtype: string;
@@ -13,15 +14,10 @@ export interface StTensor {
  */
 export function readSafetensors(path: string): Map<string, StTensor> {
   const buf = readFileSync(path);
-  const headerLength = Number(buf.readBigUInt64LE(0));
-  const header = JSON.parse(buf.subarray(8, 8 + headerLength).toString('utf8')) as Record<
-    string,
-    { dtype: string; shape: number[]; data_offsets: [number, number] }
-  >;
+  const { headerLength, tensors } = readSafetensorsHeader(buf);
   const base = 8 + headerLength;
   const out = new Map<string, StTensor>();
-  for (const [name, info] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
+  for (const [name, info] of tensors) {
     const [begin, end] = info.data_offsets;
     const bytes = buf.subarray(base + begin, base + end);
     const copy = new Uint8Array(bytes).buffer; // aligned copy

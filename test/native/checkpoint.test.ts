@@ -9,6 +9,7 @@ import type { CheckpointInfo } from '../../cli/binding/types.js';
 import {
   buildSafetensors,
   buildZip,
+  halfToFloat,
   miniCheckpoint,
   PickleBuilder,
   readSafetensorsHeader,
@@ -25,16 +26,6 @@ const config = JSON.parse(readFileSync(join(fixtures, 'config.json'), 'utf8')) a
   vae: { embed_dim: number; ddconfig: Record<string, unknown> };
   clip: Record<string, unknown>;
 };
-
-/** IEEE half -> float32 bits, written independently of the engine. */
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const mant = h & 0x3ff;
-  if (exp === 0) return sign * mant * 2 ** -24;
-  if (exp === 31) return mant ? NaN : sign * Infinity;
-  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
-}
 
 const scheduleBuffers = new Set([
   'betas',

@@ -5,22 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadAddon } from '../../cli/binding/load-addon.js';
-import { readSafetensorsHeader } from '../helpers/checkpoint-files.js';
+import { halfToFloat, readSafetensorsHeader } from '../helpers/checkpoint-files.js';
 
 const driver = 'build/native/sd-driver';
 const tinyConfig = 'test/fixtures/tiny-sd1/config.json';
 
 function run(args: string[]): string {
   return execFileSync(driver, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const mant = h & 0x3ff;
-  if (exp === 0) return sign * mant * 2 ** -24;
-  if (exp === 31) return mant ? NaN : sign * Infinity;
-  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
 }
 
 describe('sd-driver layout and make-model', { timeout: 120_000 }, () => {
