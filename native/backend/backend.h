@@ -49,9 +49,18 @@ struct DeviceMemoryReport {
 struct Conv2dParams {
   int stride = 1;
   int pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  // The convolution sees its input upsampled by this factor (nearest), without
+  // that 4x larger image being made: the VAE's last upsample alone would be
+  // 256 MiB at 512x512. Padding counts in upsampled pixels.
+  int upsample = 1;
   static Conv2dParams same(int kernel) {
     const int p = kernel / 2;
     return {1, p, p, p, p};
+  }
+  Conv2dParams upsampled(int factor) const {
+    Conv2dParams q = *this;
+    q.upsample = factor;
+    return q;
   }
 };
 
@@ -96,6 +105,13 @@ class Backend {
   // x [B, ..., C]; statistics per (batch, group) over everything but the batch.
   virtual Tensor group_norm(const Tensor& x, int groups, const DeviceWeight& gamma, const DeviceWeight& beta,
                             float eps, bool silu) = 0;
+  // The same, taking x over: where x is its storage's only owner a backend may
+  // normalise in place (CPU does: a copy of the VAE's largest activation,
+  // 256 MiB at 512x512, is the difference).
+  virtual Tensor group_norm_consume(Tensor x, int groups, const DeviceWeight& gamma, const DeviceWeight& beta,
+                                    float eps, bool silu) {
+    return group_norm(x, groups, gamma, beta, eps, silu);
+  }
   virtual Tensor layer_norm(const Tensor& x, const DeviceWeight& gamma, const DeviceWeight& beta, float eps) = 0;
   // q [B, Nq, H*D], k/v [B, Nk, H*D] -> [B, Nq, H*D]
   virtual Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, int heads, float scale,

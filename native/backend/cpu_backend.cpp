@@ -80,8 +80,10 @@ class CpuBackend final : public Backend {
     g.stride = p.stride;
     g.pad_top = p.pad_top;
     g.pad_left = p.pad_left;
-    g.out_h = (g.in_h + p.pad_top + p.pad_bottom - w.packed.kh) / p.stride + 1;
-    g.out_w = (g.in_w + p.pad_left + p.pad_right - w.packed.kw) / p.stride + 1;
+    SD_CHECK(p.upsample >= 1, "conv2d ", w.name, ": upsample factor must be at least 1");
+    g.upsample = p.upsample;
+    g.out_h = (g.in_h * p.upsample + p.pad_top + p.pad_bottom - w.packed.kh) / p.stride + 1;
+    g.out_w = (g.in_w * p.upsample + p.pad_left + p.pad_right - w.packed.kw) / p.stride + 1;
     SD_CHECK(g.out_h > 0 && g.out_w > 0, "conv2d ", w.name, ": image too small");
     const Shape out_shape{g.batch, g.out_h, g.out_w, w.packed.N};
     Tensor y = empty(out_shape);
@@ -93,7 +95,7 @@ class CpuBackend final : public Backend {
       epi.residual = residual->data<float>();
       epi.ldr = w.packed.N;
     }
-    if (w.packed.kh == 1 && w.packed.kw == 1 && p.stride == 1 && p.pad_top == 0 && p.pad_left == 0) {
+    if (w.packed.kh == 1 && w.packed.kw == 1 && p.stride == 1 && p.pad_top == 0 && p.pad_left == 0 && p.upsample == 1) {
       gemm_dense(x.data<float>(), g.in_c, g.batch * g.in_h * g.in_w, w.packed, y.data<float>(), w.packed.N, epi);
     } else {
       gemm_conv(x.data<float>(), g, w.packed, y.data<float>(), epi);
@@ -109,6 +111,17 @@ class CpuBackend final : public Backend {
     cpu::group_norm(x.data<float>(), y.data<float>(), b, x.numel() / (b * c), c, groups, gamma.tensor.data<float>(),
                     beta.tensor.data<float>(), eps, silu);
     return y;
+  }
+
+  Tensor group_norm_consume(Tensor x, int groups, const DeviceWeight& gamma, const DeviceWeight& beta, float eps,
+                            bool silu) override {
+    if (!x.storage() || x.storage().use_count() != 1) return group_norm(x, groups, gamma, beta, eps, silu);
+    check_host_f32(x, "group_norm");
+    const int64_t c = x.dim(-1), b = x.dim(0);
+    // Statistics first, then an elementwise pass: reading and writing the same pixel is safe.
+    cpu::group_norm(x.data<float>(), x.data<float>(), b, x.numel() / (b * c), c, groups, gamma.tensor.data<float>(),
+                    beta.tensor.data<float>(), eps, silu);
+    return x;
   }
 
   Tensor layer_norm(const Tensor& x, const DeviceWeight& gamma, const DeviceWeight& beta, float eps) override {

@@ -15,6 +15,9 @@ struct HostMemoryStats {
   size_t in_use = 0;     // bytes handed out now
   size_t cached = 0;     // bytes held in free lists
   size_t peak_in_use = 0;
+  // Bytes newly mapped from the OS so far (each page faults in on first use):
+  // flat from one UNet step to the next when the cache does its job.
+  size_t mapped_total = 0;
 };
 
 std::shared_ptr<Storage> host_allocate(size_t bytes);

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <utility>
 
 namespace sd {
 
@@ -22,9 +23,14 @@ void VAEModel::checkpoint_between_blocks() {
   if (between_blocks) between_blocks();
 }
 
-Tensor VAEModel::resnet_block(const Weights& w, const Tensor& x) {
+Tensor VAEModel::resnet_block(const Weights& w, Tensor x) {
   checkpoint_between_blocks();
-  return vae_resnet_block(backend_, w, x);
+  const Shape in = x.shape();
+  Tensor y = vae_resnet_block(backend_, w, std::move(x));
+  // A block that changes the width leaves its input's size behind: nothing
+  // later at this level asks the host cache for it (256 MiB at 512x512).
+  if (y.shape() != in) host_trim();
+  return y;
 }
 
 Tensor VAEModel::attention_block(const Weights& w, const Tensor& x) {
@@ -43,20 +49,21 @@ Tensor VAEModel::decode(const Tensor& z, int tile_pixels) {
   Tensor h = vae_decoder_stem(backend_, root, dec, z, [this] { checkpoint_between_blocks(); });
   for (int i = levels - 1; i >= 0; --i) {
     for (int j = 0; j <= config_.num_res_blocks; ++j) {
-      h = resnet_block(dec.sub(concat("up.", i, ".block.", j, ".")), h);
+      h = resnet_block(dec.sub(concat("up.", i, ".block.", j, ".")), std::move(h));
       if (dec.has(concat("up.", i, ".attn.", j, ".norm.weight"))) h = attention_block(dec.sub(concat("up.", i, ".attn.", j, ".")), h);
     }
     if (i > 0) {
       checkpoint_between_blocks();
-      h = backend_.upsample_nearest2x(h);
       // Each level works on tensors 4x the previous level's: the cached blocks
-      // of the smaller size would only add to the peak (CPU host memory).
+      // of the smaller size, the upsampling's own input last, would only add
+      // to the peak (CPU host memory).
       host_trim();
       h = backend_.conv2d(h, dec(concat("up.", i, ".upsample.conv.weight")), &dec(concat("up.", i, ".upsample.conv.bias")),
-                          Conv2dParams::same(3));
+                          Conv2dParams::same(3).upsampled(2));
+      host_trim();
     }
   }
-  h = backend_.group_norm(h, kVAEGroups, dec("norm_out.weight"), dec("norm_out.bias"), kVAENormEps, true);
+  h = backend_.group_norm_consume(std::move(h), kVAEGroups, dec("norm_out.weight"), dec("norm_out.bias"), kVAENormEps, true);
   h = backend_.conv2d(h, dec("conv_out.weight"), &dec("conv_out.bias"), Conv2dParams::same(3));
   return backend_.download(backend_.nhwc_to_nchw(h));
 }
@@ -75,7 +82,7 @@ VAEMoments VAEModel::encode(const Tensor& image) {
   h = backend_.conv2d(h, enc("conv_in.weight"), &enc("conv_in.bias"), Conv2dParams::same(3));
   for (int i = 0; i < levels; ++i) {
     for (int j = 0; j < config_.num_res_blocks; ++j) {
-      h = resnet_block(enc.sub(concat("down.", i, ".block.", j, ".")), h);
+      h = resnet_block(enc.sub(concat("down.", i, ".block.", j, ".")), std::move(h));
       if (enc.has(concat("down.", i, ".attn.", j, ".norm.weight"))) h = attention_block(enc.sub(concat("down.", i, ".attn.", j, ".")), h);
     }
     if (i + 1 < levels) {
@@ -85,10 +92,10 @@ VAEMoments VAEModel::encode(const Tensor& image) {
                           &enc(concat("down.", i, ".downsample.conv.bias")), Conv2dParams{2, 0, 0, 1, 1});
     }
   }
-  h = resnet_block(enc.sub("mid.block_1."), h);
+  h = resnet_block(enc.sub("mid.block_1."), std::move(h));
   h = attention_block(enc.sub("mid.attn_1."), h);
-  h = resnet_block(enc.sub("mid.block_2."), h);
-  h = backend_.group_norm(h, kVAEGroups, enc("norm_out.weight"), enc("norm_out.bias"), kVAENormEps, true);
+  h = resnet_block(enc.sub("mid.block_2."), std::move(h));
+  h = backend_.group_norm_consume(std::move(h), kVAEGroups, enc("norm_out.weight"), enc("norm_out.bias"), kVAENormEps, true);
   h = backend_.conv2d(h, enc("conv_out.weight"), &enc("conv_out.bias"), Conv2dParams::same(3));
   h = backend_.conv2d(h, root("quant_conv.weight"), &root("quant_conv.bias"), Conv2dParams::same(1));
   const Tensor moments = backend_.download(backend_.nhwc_to_nchw(h));  // [B, 2z, h, w]

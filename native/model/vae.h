@@ -30,7 +30,7 @@ class VAEModel {
   std::function<void()> between_blocks;
 
  private:
-  Tensor resnet_block(const Weights& w, const Tensor& x);
+  Tensor resnet_block(const Weights& w, Tensor x);
   Tensor attention_block(const Weights& w, const Tensor& x);
   void checkpoint_between_blocks();
 

@@ -14,7 +14,7 @@ constexpr int kVAEGroups = 32;
 constexpr float kVAENormEps = 1e-6f;
 
 // ResnetBlock: x + conv2(swish(norm2(conv1(swish(norm1(x)))))), x through nin_shortcut when channels change.
-Tensor vae_resnet_block(Backend& backend, const Weights& w, const Tensor& x);
+Tensor vae_resnet_block(Backend& backend, const Weights& w, Tensor x);
 // AttnBlock: single-head attention over all pixels, q/k/v/proj_out as 1x1 convs, + x.
 Tensor vae_attention_block(Backend& backend, const Weights& w, const Tensor& x);
 

@@ -225,6 +225,13 @@ class CudaBackend final : public Backend {
     check_act(x, "conv2d");
     SD_CHECK(x.ndim() == 4 && w.kind == WeightKind::Conv && w.shape[1] == x.dim(3), "conv2d ", w.name, ": input ",
              x.describe(), " does not fit the kernel ", shape_str(w.shape));
+    SD_CHECK(p.upsample >= 1, "conv2d ", w.name, ": upsample factor must be at least 1");
+    if (p.upsample > 1) {
+      // The implicit GEMM here reads stored pixels only; the upsampled image
+      // is made for this one convolution and freed right after it.
+      const Tensor up = upsample_nearest(x, x.dim(1) * p.upsample, x.dim(2) * p.upsample);
+      return conv2d(up, w, bias, p.upsampled(1), residual);
+    }
     cuda::ConvGeo geo;
     geo.batch = static_cast<int>(x.dim(0));
     geo.in_h = static_cast<int>(x.dim(1));

@@ -50,8 +50,9 @@ struct ConvRows {
     const int64_t oy = rest % g.out_h, n = rest / g.out_h;
     const int64_t iy = oy * g.stride - g.pad_top + tap / kw;
     const int64_t ix = ox * g.stride - g.pad_left + tap % kw;
-    if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) return zeros;
-    return input + ((n * g.in_h + iy) * g.in_w + ix) * g.in_c + ci;
+    const int64_t up = g.upsample;
+    if (iy < 0 || iy >= g.in_h * up || ix < 0 || ix >= g.in_w * up) return zeros;
+    return input + ((n * g.in_h + iy / up) * g.in_w + ix / up) * g.in_c + ci;
   }
 };
 

@@ -49,6 +49,9 @@ struct ConvGeometry {
   int64_t out_h = 0, out_w = 0;
   int stride = 1;
   int pad_top = 0, pad_left = 0;  // bottom/right padding follows from the output size
+  // Nearest upsampling applied on the fly: in_h x in_w is the stored image,
+  // the convolution reads it as (in_h * upsample) x (in_w * upsample).
+  int upsample = 1;
 };
 
 // C[(n, oy, ox), co] = conv(input NHWC) with the packed kernel.
