@@ -44,7 +44,9 @@ int bench_ops_main(int argc, char** argv) {
   if (argc > 1) storage = std::string(argv[1]) == "f32" ? DType::F32 : (std::string(argv[1]) == "bf16" ? DType::BF16 : DType::F16);
   std::printf("kernel %s, %d threads, cpu: %s, weights %s\n", gemm_kernel_name(), compute_pool().size(),
               cpu_features().summary().c_str(), dtype_name(storage));
-  auto backend = make_cpu_backend();
+  BackendOptions options;
+  options.bf16_compute = storage == DType::BF16;  // attention products in bf16 too, as `--precision bf16` runs them
+  auto backend = make_cpu_backend(options);
   struct ConvCase {
     const char* name;
     int64_t b, h, w, cin, cout, k;

@@ -34,6 +34,7 @@ int bench_ops_main(int argc, char** argv);
 int bench_model_main(int argc, char** argv);
 int generate_main(int argc, char** argv);
 int compare_precision_main(int argc, char** argv);
+int check_ops_main(int argc, char** argv);
 }
 #include "tools/driver_commands.h"
 
@@ -46,6 +47,7 @@ int usage() {
                "                 [--no-half] [--tolerance-rel R]\n"
                "       sd-driver bench MODEL [options]       (sd-driver bench for the list)\n"
                "       sd-driver bench-ops [FILTER] [f16|f32|bf16]\n"
+               "       sd-driver check-ops                   (CPU kernel variants against references)\n"
                "       sd-driver generate MODEL [options]    (sd-driver generate for the list)\n"
                "       sd-driver compare-precision MODEL     (bf16 mode against the exact path)\n"
                "       sd-driver sampler-replay DIR\n"
@@ -158,6 +160,7 @@ int main(int argc, char** argv) {
   try {
     if (command == "conformance") return conformance(argc - 2, argv + 2);
     if (command == "bench-ops") return sd::bench_ops_main(argc - 2, argv + 2);
+    if (command == "check-ops") return sd::check_ops_main(argc - 2, argv + 2);
     if (command == "bench") return sd::bench_model_main(argc - 2, argv + 2);
     if (command == "generate") return sd::generate_main(argc - 2, argv + 2);
     if (command == "compare-precision") return sd::compare_precision_main(argc - 2, argv + 2);

@@ -24,6 +24,9 @@ void layer_norm(const float* x, float* y, int64_t rows, int64_t channels, const 
 // out [batch, nq, heads*dim] (stride ldo). softmax(q k^T * scale) v per head, exact softmax per query block:
 // never more than a block of queries x nk scores in memory.
 // bf16: the two products take bf16 inputs (fp32 accumulation), as PyTorch's bf16 autocast does.
+// Which implementation attention() runs on this CPU: "f32-avx512", "bf16-amx",
+// "bf16-dot" or "portable" (reports and tests).
+const char* attention_driver(bool bf16);
 void attention(const float* q, int64_t ldq, const float* k, int64_t ldk, const float* v, int64_t ldv, float* out,
                int64_t ldo, int64_t batch, int64_t nq, int64_t nk, int heads, int64_t dim, float scale, bool causal,
                bool bf16 = false);

@@ -10,6 +10,7 @@ namespace sd {
 
 #ifdef SD_X86_KERNELS
 void softmax_row_avx512(float* row, int64_t visible, int64_t n, float scale);
+float softmax_exp_row_avx512(float* row, int64_t visible, int64_t n, float scale);
 void silu_avx512(const float* x, float* y, int64_t n);
 void gelu_avx512(const float* x, float* y, int64_t n);
 void geglu_row_avx512(const float* a, const float* gate, float* out, int64_t f);
@@ -42,6 +43,22 @@ void softmax_row(float* row, int64_t visible, int64_t n, float scale) {
   const float inv = 1.0f / sum;
   for (int64_t j = 0; j < visible; ++j) row[j] *= inv;
   for (int64_t j = visible; j < n; ++j) row[j] = 0.0f;
+}
+
+float softmax_exp_row(float* row, int64_t visible, int64_t n, float scale) {
+#ifdef SD_X86_KERNELS
+  if (use_avx512()) return softmax_exp_row_avx512(row, visible, n, scale);
+#endif
+  float mx = -std::numeric_limits<float>::infinity();
+  for (int64_t j = 0; j < visible; ++j) mx = std::max(mx, row[j]);
+  mx *= scale;
+  float sum = 0;
+  for (int64_t j = 0; j < visible; ++j) {
+    row[j] = fast_exp(row[j] * scale - mx);
+    sum += row[j];
+  }
+  for (int64_t j = visible; j < n; ++j) row[j] = 0.0f;
+  return sum;
 }
 
 void silu_rows(const float* x, float* y, int64_t n) {

@@ -4,6 +4,7 @@
 // reductions in order and do not if-convert the range clamps).
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 
@@ -82,6 +83,32 @@ void softmax_row_avx512(float* row, int64_t visible, int64_t n, float scale) {
   for (j = 0; j + 16 <= visible; j += 16) _mm512_storeu_ps(row + j, _mm512_mul_ps(_mm512_loadu_ps(row + j), inv));
   for (; j < visible; ++j) row[j] *= 1.0f / sum;
   for (; j < n; ++j) row[j] = 0.0f;
+}
+
+float softmax_exp_row_avx512(float* row, int64_t visible, int64_t n, float scale) {
+  __m512 vmax = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+  int64_t j = 0;
+  for (; j + 16 <= visible; j += 16) vmax = _mm512_max_ps(vmax, _mm512_loadu_ps(row + j));
+  if (j < visible) {
+    const __mmask16 m = static_cast<__mmask16>((1u << (visible - j)) - 1);
+    vmax = _mm512_mask_max_ps(vmax, m, vmax, _mm512_maskz_loadu_ps(m, row + j));
+  }
+  const float mx = _mm512_reduce_max_ps(vmax) * scale;
+  const __m512 vscale = _mm512_set1_ps(scale), vmx = _mm512_set1_ps(mx);
+  __m512 vsum = _mm512_setzero_ps();
+  for (j = 0; j + 16 <= visible; j += 16) {
+    const __m512 e = exp16(_mm512_fmsub_ps(_mm512_loadu_ps(row + j), vscale, vmx));
+    _mm512_storeu_ps(row + j, e);
+    vsum = _mm512_add_ps(vsum, e);
+  }
+  if (j < visible) {
+    const __mmask16 m = static_cast<__mmask16>((1u << (visible - j)) - 1);
+    const __m512 e = _mm512_maskz_mov_ps(m, exp16(_mm512_fmsub_ps(_mm512_maskz_loadu_ps(m, row + j), vscale, vmx)));
+    _mm512_mask_storeu_ps(row + j, m, e);
+    vsum = _mm512_add_ps(vsum, e);
+  }
+  for (j = visible; j < n; ++j) row[j] = 0.0f;
+  return _mm512_reduce_add_ps(vsum);
 }
 
 void silu_avx512(const float* x, float* y, int64_t n) {
