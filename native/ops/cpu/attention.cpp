@@ -25,6 +25,7 @@
 namespace sd {
 
 #ifdef SD_X86_KERNELS
+float softmax_to_bf16_avx512(const float* s, uint16_t* p, int64_t visible, int64_t n, float scale);
 void attention_pv_avx512(int64_t nk, const float* p, int64_t ldp, int64_t rows, const float* vp, int64_t dim,
                          const float* inv, float* out, int64_t ldo);
 #endif
@@ -219,11 +220,9 @@ void attention_bf16(const AttentionShape& s, const GemmMicroKernel& kern) {
         for (int64_t r0 = 0; r0 < rows; r0 += tile)
           kern.bf16_dot(dp / 2, q_rows.data() + r0, kt + jp * dp * kPanel, sc + r0 * lds + jp * kPanel, lds, false);
     }
-    for (int64_t r = 0; r < rows; ++r) {
-      float* row = sc + r * lds;
-      inv[static_cast<size_t>(r)] = 1.0f / softmax_exp_row(row, s.visible(q0 + r), nk_pad, s.scale);
-      kern.to_bf16(row, p_bf16.data() + r * ldp, nk_pad);  // while the row is still in L1
-    }
+    for (int64_t r = 0; r < rows; ++r)
+      inv[static_cast<size_t>(r)] =
+          1.0f / softmax_to_bf16_avx512(sc + r * lds, p_bf16.data() + r * ldp, s.visible(q0 + r), nk_pad, s.scale);
     if (amx) {
       for (int64_t jp = 0; jp < dp / kPanel; ++jp)
         for (int64_t r0 = 0; r0 < rows; r0 += tile)
