@@ -1,7 +1,7 @@
 // sd-driver check-ops: the CPU kernels that have several implementations
 // (attention's drivers, convolution over an upsampled input, GroupNorm in
-// place) against plain double-precision references or the path they replace,
-// on odd shapes that exercise every tile edge. One JSON object per case on
+// place, LayerNorm) against float64 references or the path they replace, on
+// odd shapes that exercise every tile edge. One JSON object per case on
 // stdout; exit 1 if any fails. The tests run it once per instruction-set
 // override (SD_GEMM_KERNEL, SD_AMX) so every driver the CPU has is covered.
 #include <cmath>
@@ -172,6 +172,29 @@ void check_group_norm_consume(bool& all_passed) {
          reused ? compare(in_place.data<float>(), want) : Difference{1e9, 1e9}, 0.0);
 }
 
+// LayerNorm (vectorised where the CPU allows) against float64 arithmetic,
+// on widths with and without a partial last vector.
+void check_layer_norm(bool& all_passed) {
+  for (const int64_t width : {int64_t{320}, int64_t{768}, int64_t{77}}) {
+    const int64_t rows = 9;
+    const std::vector<float> x = random_values(rows * width, 10, 3.0f), gamma = random_values(width, 11, 1.0f),
+                             beta = random_values(width, 12, 1.0f);
+    std::vector<float> y(static_cast<size_t>(rows * width));
+    cpu::layer_norm(x.data(), y.data(), rows, width, gamma.data(), beta.data(), 1e-5f);
+    std::vector<double> want(y.size());
+    for (int64_t r = 0; r < rows; ++r) {
+      double mean = 0, var = 0;
+      for (int64_t c = 0; c < width; ++c) mean += x[static_cast<size_t>(r * width + c)];
+      mean /= static_cast<double>(width);
+      for (int64_t c = 0; c < width; ++c) var += std::pow(x[static_cast<size_t>(r * width + c)] - mean, 2);
+      const double rstd = 1.0 / std::sqrt(var / static_cast<double>(width) + 1e-5);
+      for (int64_t c = 0; c < width; ++c)
+        want[static_cast<size_t>(r * width + c)] = (x[static_cast<size_t>(r * width + c)] - mean) * rstd * gamma[static_cast<size_t>(c)] + beta[static_cast<size_t>(c)];
+    }
+    report(all_passed, "layer-norm", concat(rows, "x", width), "cpu", compare(y.data(), want), 1e-6);
+  }
+}
+
 }  // namespace
 
 int check_ops_main(int, char**) {
@@ -179,6 +202,7 @@ int check_ops_main(int, char**) {
   check_attention(all_passed);
   check_upsampled_conv(all_passed);
   check_group_norm_consume(all_passed);
+  check_layer_norm(all_passed);
   return all_passed ? 0 : 1;
 }
 

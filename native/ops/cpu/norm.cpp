@@ -83,22 +83,7 @@ void layer_norm(const float* x, float* y, int64_t rows, int64_t channels, const 
   compute_pool().parallel_for(
       rows,
       [&](int64_t r0, int64_t r1) {
-        for (int64_t r = r0; r < r1; ++r) {
-          const float* row = x + r * channels;
-          float* out = y + r * channels;
-          double sum = 0;
-          for (int64_t c = 0; c < channels; ++c) sum += row[c];
-          const double mean = sum / static_cast<double>(channels);
-          double var = 0;
-          for (int64_t c = 0; c < channels; ++c) {
-            const double d = row[c] - mean;
-            var += d * d;
-          }
-          var /= static_cast<double>(channels);
-          const double rstd = 1.0 / std::sqrt(var + static_cast<double>(eps));
-          for (int64_t c = 0; c < channels; ++c)
-            out[c] = static_cast<float>((row[c] - mean) * rstd * gamma[c] + beta[c]);
-        }
+        for (int64_t r = r0; r < r1; ++r) layer_norm_row(x + r * channels, y + r * channels, channels, gamma, beta, eps);
       },
       16);
 }

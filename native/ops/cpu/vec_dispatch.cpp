@@ -1,6 +1,7 @@
 #include "ops/cpu/vec_dispatch.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "ops/cpu/cpu_features.h"
@@ -11,6 +12,7 @@ namespace sd {
 #ifdef SD_X86_KERNELS
 void softmax_row_avx512(float* row, int64_t visible, int64_t n, float scale);
 float softmax_exp_row_avx512(float* row, int64_t visible, int64_t n, float scale);
+void layer_norm_row_avx512(const float* x, float* y, int64_t n, const float* gamma, const float* beta, float eps);
 void silu_avx512(const float* x, float* y, int64_t n);
 void gelu_avx512(const float* x, float* y, int64_t n);
 void geglu_row_avx512(const float* a, const float* gate, float* out, int64_t f);
@@ -59,6 +61,23 @@ float softmax_exp_row(float* row, int64_t visible, int64_t n, float scale) {
   }
   for (int64_t j = visible; j < n; ++j) row[j] = 0.0f;
   return sum;
+}
+
+void layer_norm_row(const float* x, float* y, int64_t n, const float* gamma, const float* beta, float eps) {
+#ifdef SD_X86_KERNELS
+  if (use_avx512()) return layer_norm_row_avx512(x, y, n, gamma, beta, eps);
+#endif
+  double sum = 0;
+  for (int64_t c = 0; c < n; ++c) sum += x[c];
+  const double mean = sum / static_cast<double>(n);
+  double var = 0;
+  for (int64_t c = 0; c < n; ++c) {
+    const double d = x[c] - mean;
+    var += d * d;
+  }
+  var /= static_cast<double>(n);
+  const double rstd = 1.0 / std::sqrt(var + static_cast<double>(eps));
+  for (int64_t c = 0; c < n; ++c) y[c] = static_cast<float>((x[c] - mean) * rstd * gamma[c] + beta[c]);
 }
 
 void silu_rows(const float* x, float* y, int64_t n) {

@@ -10,6 +10,8 @@ void softmax_row(float* row, int64_t visible, int64_t n, float scale);
 // exp(scale * x - max) over the first `visible` entries, 0 past them; returns
 // their sum, so a caller can divide once per output row instead of per score.
 float softmax_exp_row(float* row, int64_t visible, int64_t n, float scale);
+// LayerNorm of one row; statistics and the affine step in double.
+void layer_norm_row(const float* x, float* y, int64_t n, const float* gamma, const float* beta, float eps);
 void silu_rows(const float* x, float* y, int64_t n);
 void gelu_rows(const float* x, float* y, int64_t n);
 void geglu_row(const float* a, const float* gate, float* out, int64_t f);

@@ -5,6 +5,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 
@@ -27,8 +28,8 @@ inline __m512 exp16(__m512 x) {
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
   p = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-  const __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
-  return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
+  // p * 2^n in one instruction; exact, as multiplying by the built power of two was (n >= -126 after the clamp).
+  return _mm512_scalef_ps(p, n);
 }
 
 inline __m512 silu16(__m512 x) {
@@ -83,6 +84,41 @@ void softmax_row_avx512(float* row, int64_t visible, int64_t n, float scale) {
   for (j = 0; j + 16 <= visible; j += 16) _mm512_storeu_ps(row + j, _mm512_mul_ps(_mm512_loadu_ps(row + j), inv));
   for (; j < visible; ++j) row[j] *= 1.0f / sum;
   for (; j < n; ++j) row[j] = 0.0f;
+}
+
+// LayerNorm of one row with the scalar version's double-precision statistics
+// and affine step, 8 lanes at a time (it was 1.5% of an fp32 UNet step, 3% of
+// a bf16 one, as scalar loops).
+void layer_norm_row_avx512(const float* x, float* y, int64_t n, const float* gamma, const float* beta, float eps) {
+  __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
+  int64_t c = 0;
+  for (; c + 16 <= n; c += 16) {
+    s0 = _mm512_add_pd(s0, _mm512_cvtps_pd(_mm256_loadu_ps(x + c)));
+    s1 = _mm512_add_pd(s1, _mm512_cvtps_pd(_mm256_loadu_ps(x + c + 8)));
+  }
+  double sum = _mm512_reduce_add_pd(_mm512_add_pd(s0, s1));
+  for (; c < n; ++c) sum += x[c];
+  const double mean = sum / static_cast<double>(n);
+  const __m512d vmean = _mm512_set1_pd(mean);
+  s0 = _mm512_setzero_pd();
+  s1 = _mm512_setzero_pd();
+  for (c = 0; c + 16 <= n; c += 16) {
+    const __m512d d0 = _mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x + c)), vmean);
+    const __m512d d1 = _mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x + c + 8)), vmean);
+    s0 = _mm512_fmadd_pd(d0, d0, s0);
+    s1 = _mm512_fmadd_pd(d1, d1, s1);
+  }
+  double var = _mm512_reduce_add_pd(_mm512_add_pd(s0, s1));
+  for (; c < n; ++c) var += (x[c] - mean) * (x[c] - mean);
+  var /= static_cast<double>(n);
+  const double rstd = 1.0 / std::sqrt(var + static_cast<double>(eps));
+  const __m512d vrstd = _mm512_set1_pd(rstd);
+  for (c = 0; c + 8 <= n; c += 8) {
+    const __m512d d = _mm512_mul_pd(_mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x + c)), vmean), vrstd);
+    const __m512d out = _mm512_fmadd_pd(d, _mm512_cvtps_pd(_mm256_loadu_ps(gamma + c)), _mm512_cvtps_pd(_mm256_loadu_ps(beta + c)));
+    _mm256_storeu_ps(y + c, _mm512_cvtpd_ps(out));
+  }
+  for (; c < n; ++c) y[c] = static_cast<float>((x[c] - mean) * rstd * gamma[c] + beta[c]);
 }
 
 float softmax_exp_row_avx512(float* row, int64_t visible, int64_t n, float scale) {
