@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "core/half.h"
 #include "core/json.h"
 #include "ops/cpu/cpu_ops.h"
 #include "ops/cpu/gemm.h"
@@ -146,6 +147,39 @@ void check_upsampled_conv(bool& all_passed) {
   }
 }
 
+// A bf16 convolution against float64 arithmetic on the same bf16-rounded
+// image and kernel, so only the summation order differs. 70 pixels across:
+// 32-row blocks inside the picture read the image in place (AMX), the ones
+// touching its left or right edge read a gathered copy.
+void check_conv_bf16(bool& all_passed) {
+  BackendOptions options;
+  options.bf16_compute = true;
+  auto backend = make_cpu_backend(options);
+  const int64_t batch = 2, h = 9, w = 70, cin = 64, cout = 40;
+  std::vector<float> xv = random_values(batch * h * w * cin, 13, 1.0f), wv = random_values(cout * cin * 9, 14, 0.1f);
+  for (float& v : xv) v = bf16_to_float(float_to_bf16(v));
+  for (float& v : wv) v = bf16_to_float(float_to_bf16(v));
+  const DeviceWeight weight = backend->prepare_weight("w", Tensor::from_floats(wv, {cout, cin, 3, 3}), WeightKind::Conv, DType::BF16);
+  const Tensor y = backend->conv2d(Tensor::from_floats(xv, {batch, h, w, cin}), weight, nullptr, Conv2dParams::same(3));
+  std::vector<double> want(static_cast<size_t>(batch * h * w * cout), 0.0);
+  for (int64_t n = 0; n < batch; ++n)
+    for (int64_t oy = 0; oy < h; ++oy)
+      for (int64_t ox = 0; ox < w; ++ox)
+        for (int64_t co = 0; co < cout; ++co) {
+          double acc = 0;
+          for (int64_t ky = 0; ky < 3; ++ky)
+            for (int64_t kx = 0; kx < 3; ++kx) {
+              const int64_t iy = oy + ky - 1, ix = ox + kx - 1;
+              if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+              for (int64_t ci = 0; ci < cin; ++ci)
+                acc += static_cast<double>(xv[static_cast<size_t>(((n * h + iy) * w + ix) * cin + ci)]) *
+                       wv[static_cast<size_t>(((co * cin + ci) * 3 + ky) * 3 + kx)];
+            }
+          want[static_cast<size_t>(((n * h + oy) * w + ox) * cout + co)] = acc;
+        }
+  report(all_passed, "conv-bf16", "3x3 64->40 9x70", gemm_kernel_name(), compare(y.data<float>(), want), 1e-6);
+}
+
 // GroupNorm that may overwrite its input: bit-identical to the copying one,
 // in place only when nothing else holds the input.
 void check_group_norm_consume(bool& all_passed) {
@@ -201,6 +235,7 @@ int check_ops_main(int, char**) {
   bool all_passed = true;
   check_attention(all_passed);
   check_upsampled_conv(all_passed);
+  check_conv_bf16(all_passed);
   check_group_norm_consume(all_passed);
   check_layer_norm(all_passed);
   return all_passed ? 0 : 1;

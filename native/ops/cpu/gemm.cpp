@@ -54,6 +54,19 @@ struct ConvRows {
     if (iy < 0 || iy >= g.in_h * up || ix < 0 || ix >= g.in_w * up) return zeros;
     return input + ((n * g.in_h + iy / up) * g.in_w + ix / up) * g.in_c + ci;
   }
+  // Where `count` rows of a K-block start when they are consecutive pixels of
+  // one image row (each in_c after the last), else nullptr: AMX then loads its
+  // tiles from the image itself instead of a gathered copy.
+  inline const T* run_of_rows(int64_t m, int64_t k0, int64_t count) const {
+    if (g.stride != 1 || g.upsample != 1) return nullptr;
+    const int64_t ox = m % g.out_w;
+    if (ox + count > g.out_w) return nullptr;
+    const int64_t tap = k0 / g.in_c, ci = k0 % g.in_c;
+    const int64_t rest = m / g.out_w, oy = rest % g.out_h, n = rest / g.out_h;
+    const int64_t iy = oy - g.pad_top + tap / kw, ix = ox - g.pad_left + tap % kw;
+    if (iy < 0 || iy >= g.in_h || ix < 0 || ix + count > g.in_w) return nullptr;
+    return input + ((n * g.in_h + iy) * g.in_w + ix) * g.in_c + ci;
+  }
 };
 
 inline void call_kernel(const GemmMicroKernel& kern, DType t, int64_t kc, const float* const* a, const void* bp, float* c,
@@ -108,7 +121,8 @@ void run_gemm(const Rows& src, int64_t M, const PackedWeight& b, float* c, int64
     thread_local std::vector<const float*> ptrs;
     thread_local std::vector<float> tile;
     thread_local std::vector<uint16_t> a_bf16;
-    thread_local std::vector<const uint16_t*> ptrs_bf16;
+    thread_local std::vector<const uint16_t*> ptrs_bf16, amx_a;
+    thread_local std::vector<int64_t> amx_lda;
     ptrs.resize(static_cast<size_t>(padded_rows));
     tile.resize(static_cast<size_t>(std::max(mr * nr, 32 * nr)));
     for (int64_t pc = 0; pc < K; pc += kc_max) {
@@ -116,24 +130,46 @@ void run_gemm(const Rows& src, int64_t M, const PackedWeight& b, float* c, int64
       if constexpr (std::is_same_v<typename Rows::Element, float>) {
         for (int64_t r = 0; r < padded_rows; ++r) ptrs[static_cast<size_t>(r)] = r < rows ? src.row(m0 + r, pc) : zero_row();
       }
+      const bool amx_block = amx && kc % 32 == 0;
       if (b.pairs) {
         // bf16 products: this block's rows of A as bf16, once for all panels
-        // (rounded here, or already rounded by the caller), contiguous for AMX.
+        // (rounded here, or already rounded by the caller). AMX reads 32-row
+        // blocks with one stride: straight from a rounded image where the rows
+        // are consecutive pixels, else from a gathered copy. The dot-product
+        // kernel takes row pointers and needs no copy of rounded rows at all.
         SD_CHECK(kc % 2 == 0 && pc % 2 == 0, "internal: bf16 pairs need even K-blocks");
         a_bf16.resize(static_cast<size_t>(padded_rows * kc));
         ptrs_bf16.resize(static_cast<size_t>(padded_rows));
-        for (int64_t r = 0; r < padded_rows; ++r) {
-          uint16_t* dst = a_bf16.data() + r * kc;
+        amx_a.resize(static_cast<size_t>(padded_rows / 32 + 1));
+        amx_lda.resize(amx_a.size());
+        for (int64_t rb = 0; rb < padded_rows; rb += 32) {
+          const uint16_t* direct = nullptr;
+          int64_t direct_lda = 0;
           if constexpr (std::is_same_v<typename Rows::Element, uint16_t>) {
-            std::memcpy(dst, r < rows ? src.row(m0 + r, pc) : zero_row_bf16(), static_cast<size_t>(kc) * 2);
-          } else {
-            kern.to_bf16(ptrs[static_cast<size_t>(r)], dst, kc);
+            if (amx_block && rb + 32 <= rows) direct = src.run_of_rows(m0 + rb, pc, 32);
+            direct_lda = src.g.in_c;
           }
-          ptrs_bf16[static_cast<size_t>(r)] = dst;
+          amx_a[static_cast<size_t>(rb / 32)] = direct ? direct : a_bf16.data() + rb * kc;
+          amx_lda[static_cast<size_t>(rb / 32)] = direct ? direct_lda : kc;
+          if (direct) continue;
+          for (int64_t r = rb; r < std::min(rb + 32, padded_rows); ++r) {
+            uint16_t* dst = a_bf16.data() + r * kc;
+            if constexpr (std::is_same_v<typename Rows::Element, uint16_t>) {
+              const uint16_t* row = r < rows ? src.row(m0 + r, pc) : zero_row_bf16();
+              if (!amx_block) {
+                ptrs_bf16[static_cast<size_t>(r)] = row;
+                continue;
+              }
+              std::memcpy(dst, row, static_cast<size_t>(kc) * 2);
+            } else {
+              kern.to_bf16(ptrs[static_cast<size_t>(r)], dst, kc);
+            }
+            ptrs_bf16[static_cast<size_t>(r)] = dst;
+          }
         }
       }
       const bool acc = pc > 0;
-      if (amx && kc % 32 == 0) {
+      if (amx_block) {
         // 32 x 32 blocks on AMX tiles; partial blocks through the scratch tile.
         for (int64_t jp = p0; jp < p1; ++jp) {
           const uint16_t* bp = reinterpret_cast<const uint16_t*>(panels) + (jp * K + pc) * nr;
@@ -141,16 +177,17 @@ void run_gemm(const Rows& src, int64_t M, const PackedWeight& b, float* c, int64
           for (int64_t rb = 0; rb < rows; rb += 32) {
             const int64_t nrows = std::min<int64_t>(32, rows - rb);
             float* cp = c + (m0 + rb) * ldc + n0;
-            const uint16_t* a = a_bf16.data() + rb * kc;
+            const uint16_t* a = amx_a[static_cast<size_t>(rb / 32)];
+            const int64_t lda = amx_lda[static_cast<size_t>(rb / 32)];
             if (nrows == 32 && cols == nr) {
-              kern.amx_32x32(kc, a, kc, bp, cp, ldc, acc);
+              kern.amx_32x32(kc, a, lda, bp, cp, ldc, acc);
               continue;
             }
             if (acc) {
               std::fill(tile.begin(), tile.begin() + 32 * nr, 0.0f);
               for (int64_t r = 0; r < nrows; ++r) std::memcpy(tile.data() + r * nr, cp + r * ldc, static_cast<size_t>(cols) * 4);
             }
-            kern.amx_32x32(kc, a, kc, bp, tile.data(), nr, acc);
+            kern.amx_32x32(kc, a, lda, bp, tile.data(), nr, acc);
             for (int64_t r = 0; r < nrows; ++r) std::memcpy(cp + r * ldc, tile.data() + r * nr, static_cast<size_t>(cols) * 4);
           }
         }
