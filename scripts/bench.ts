@@ -1,8 +1,10 @@
 // npm run bench -- --model PATH [--json FILE] [--precision f16|f32|bf16] [--sizes 512,256] [--reps N] [--threads N]
 // CPU speed of the engine on a full-size checkpoint (usually the random SD 1.5
 // from `npm run bench:model -- --out DIR`): text encoder, UNet CFG step (batch 2)
-// per size, VAE decode, load time, peak RSS, the machine's measured fp32 peak
-// and the UNet's efficiency against it. A benchmark script, never a test.
+// per size, VAE decode, load time, peak RSS, the machine's measured fp32 (or
+// bf16) ceiling and the efficiency against it, the ceiling measured again next
+// to every timed step because shared machines change speed from minute to
+// minute. A benchmark script, never a test.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -55,7 +57,10 @@ const rows: [string, string][] = [
   ...(report.machine_peak_bf16_gflops !== undefined
     ? [['machine bf16 peak', `${Number(report.machine_peak_bf16_gflops).toFixed(0)} GFLOP/s`] as [string, string]]
     : []),
-  ['UNet efficiency', `${(Number(report.efficiency) * 100).toFixed(1)} % of peak`],
+  ['UNet efficiency', `${(Number(report.efficiency) * 100).toFixed(1)} % of the ceiling measured beside each step`],
+  ...(report[`vae_decode_${values.sizes!.split(',')[0]}_efficiency`] !== undefined
+    ? [['VAE efficiency', `${(Number(report[`vae_decode_${values.sizes!.split(',')[0]}_efficiency`]) * 100).toFixed(1)} % of the ceiling measured just before`] as [string, string]]
+    : []),
 ];
 console.log('');
 for (const [k, v] of rows) console.log(`${k.padEnd(24)} ${v}`);
