@@ -45,8 +45,8 @@ describe('CPU kernel variants against references (sd-driver check-ops)', { timeo
 
   it('the best kernels this CPU has', () => {
     const lines = checkOps({});
-    assert.equal(lines.filter((l) => l.op === 'attention').length, 11);
-    assert.equal(lines.filter((l) => l.op === 'attention-bf16').length, 11);
+    assert.equal(lines.filter((l) => l.op === 'attention').length, 13);
+    assert.equal(lines.filter((l) => l.op === 'attention-bf16').length, 13);
     assert.equal(lines.filter((l) => l.op === 'conv-upsampled').length, 3);
     assert.equal(lines.filter((l) => l.op === 'group-norm-consume').length, 2);
     assert.equal(lines.filter((l) => l.op === 'layer-norm').length, 3);

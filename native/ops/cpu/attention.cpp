@@ -25,7 +25,8 @@
 namespace sd {
 
 #ifdef SD_X86_KERNELS
-float softmax_to_bf16_avx512(const float* s, uint16_t* p, int64_t visible, int64_t n, float scale);
+float row_max_avx512(const float* s, int64_t visible);
+float exp_to_bf16_avx512(const float* s, uint16_t* p, int64_t visible, int64_t n, float scale, float shift);
 void attention_pv_avx512(int64_t nk, const float* p, int64_t ldp, int64_t rows, const float* vp, int64_t dim,
                          const float* inv, float* out, int64_t ldo);
 #endif
@@ -38,6 +39,8 @@ constexpr int64_t kPanel = 32;  // the AVX-512 kernel's NR, and an AMX tile's wi
 // Score rows are this much longer than the keys: rows 16 KiB apart would all
 // fall in one L1 set while a tile of 14 of them is written.
 constexpr int64_t kRowSkew = 16;
+// Keys per step of the bf16 driver's online softmax.
+constexpr int64_t kKeyChunk = 512;
 
 int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
@@ -172,7 +175,6 @@ inline int64_t pair_index(int64_t K, int64_t k, int64_t n) {
 void attention_bf16(const AttentionShape& s, const GemmMicroKernel& kern) {
   const bool amx = kern.amx_32x32 != nullptr;
   const int64_t dp = round_up(s.dim, kPanel), nk_pad = round_up(s.nk, kPanel);
-  const int64_t lds = nk_pad + kRowSkew, ldp = nk_pad + kPanel;
   // AMX multiplies 32-row tiles; the dot-product kernel 14-row ones.
   const int64_t tile = amx ? 32 : kern.mr, block = amx ? 64 : 5 * kern.mr, block_rows = round_up(block, tile);
   const int64_t packed = nk_pad * dp;  // K^T [dp x nk_pad] and V [nk_pad x dp], both zero-padded
@@ -193,50 +195,70 @@ void attention_bf16(const AttentionShape& s, const GemmMicroKernel& kern) {
       }
     }
   });
+  // Keys in chunks, with the softmax kept online (running maximum and sum per
+  // row, the output rescaled when the maximum grows): a chunk's scores
+  // (64 x 512 fp32, 128 KiB) stay near the core instead of a whole row block's
+  // (1 MiB at nk = 4096) going out to L2 and back twice.
+  const int64_t chunk = std::min(nk_pad, kKeyChunk);
+  const int64_t lds = chunk + kRowSkew, ldp = chunk + kPanel;
   const int64_t q_blocks = (s.nq + block - 1) / block;
   pool.run(s.bh() * q_blocks, [&](int64_t t) {
     const int64_t i = t / q_blocks, q0 = (t % q_blocks) * block, rows = std::min(block, s.nq - q0);
-    thread_local std::vector<float> scores, output, inv;
+    thread_local std::vector<float> scores, output, row_max, row_sum;
     thread_local std::vector<uint16_t> q_bf16, p_bf16;
     thread_local std::vector<const uint16_t*> q_rows, p_rows;
     scores.resize(static_cast<size_t>(block_rows * lds));
     output.resize(static_cast<size_t>(block_rows * dp));
-    inv.resize(static_cast<size_t>(block));
+    row_max.assign(static_cast<size_t>(block), -std::numeric_limits<float>::infinity());
+    row_sum.assign(static_cast<size_t>(block), 0.0f);
     q_bf16.assign(static_cast<size_t>(block_rows * dp), 0);
     p_bf16.resize(static_cast<size_t>(block_rows * ldp));
     for (int64_t r = 0; r < rows; ++r) kern.to_bf16(s.q_row(i, q0 + r), q_bf16.data() + r * dp, s.dim);
+    q_rows.resize(static_cast<size_t>(block_rows));
+    p_rows.resize(static_cast<size_t>(block_rows));
+    for (int64_t r = 0; r < block_rows; ++r) {
+      q_rows[static_cast<size_t>(r)] = q_bf16.data() + r * dp;
+      p_rows[static_cast<size_t>(r)] = p_bf16.data() + std::min(r, rows - 1) * ldp;
+    }
     const uint16_t* kt = keys.data<uint16_t>() + i * packed;
     const uint16_t* vp = values.data<uint16_t>() + i * packed;
     float* sc = scores.data();
     float* o = output.data();
-    if (amx) {
-      for (int64_t jp = 0; jp < nk_pad / kPanel; ++jp)
-        for (int64_t r0 = 0; r0 < rows; r0 += tile)
-          kern.amx_32x32(dp, q_bf16.data() + r0 * dp, dp, kt + jp * dp * kPanel, sc + r0 * lds + jp * kPanel, lds, false);
-    } else {
-      q_rows.resize(static_cast<size_t>(block_rows));
-      for (int64_t r = 0; r < block_rows; ++r) q_rows[static_cast<size_t>(r)] = q_bf16.data() + r * dp;
-      for (int64_t jp = 0; jp < nk_pad / kPanel; ++jp)
-        for (int64_t r0 = 0; r0 < rows; r0 += tile)
-          kern.bf16_dot(dp / 2, q_rows.data() + r0, kt + jp * dp * kPanel, sc + r0 * lds + jp * kPanel, lds, false);
-    }
-    for (int64_t r = 0; r < rows; ++r)
-      inv[static_cast<size_t>(r)] =
-          1.0f / softmax_to_bf16_avx512(sc + r * lds, p_bf16.data() + r * ldp, s.visible(q0 + r), nk_pad, s.scale);
-    if (amx) {
-      for (int64_t jp = 0; jp < dp / kPanel; ++jp)
-        for (int64_t r0 = 0; r0 < rows; r0 += tile)
-          kern.amx_32x32(nk_pad, p_bf16.data() + r0 * ldp, ldp, vp + jp * nk_pad * kPanel, o + r0 * dp + jp * kPanel, dp,
-                         false);
-    } else {
-      p_rows.resize(static_cast<size_t>(block_rows));
-      for (int64_t r = 0; r < block_rows; ++r) p_rows[static_cast<size_t>(r)] = p_bf16.data() + std::min(r, rows - 1) * ldp;
-      for (int64_t jp = 0; jp < dp / kPanel; ++jp)
-        for (int64_t r0 = 0; r0 < rows; r0 += tile)
-          kern.bf16_dot(nk_pad / 2, p_rows.data() + r0, vp + jp * nk_pad * kPanel, o + r0 * dp + jp * kPanel, dp, false);
+    for (int64_t k0 = 0; k0 < nk_pad; k0 += chunk) {
+      const int64_t kn = std::min(chunk, nk_pad - k0);  // a multiple of 32
+      for (int64_t jp = 0; jp < kn / kPanel; ++jp) {
+        const uint16_t* panel = kt + (k0 / kPanel + jp) * dp * kPanel;
+        for (int64_t r0 = 0; r0 < rows; r0 += tile) {
+          float* dst = sc + r0 * lds + jp * kPanel;
+          if (amx) kern.amx_32x32(dp, q_bf16.data() + r0 * dp, dp, panel, dst, lds, false);
+          else kern.bf16_dot(dp / 2, q_rows.data() + r0, panel, dst, lds, false);
+        }
+      }
+      for (int64_t r = 0; r < rows; ++r) {
+        const size_t ri = static_cast<size_t>(r);
+        const int64_t visible = std::clamp<int64_t>(s.visible(q0 + r) - k0, 0, kn);
+        float* row = sc + r * lds;
+        // The first chunk holds key 0, which every row sees.
+        const float grown = visible > 0 ? std::max(row_max[ri], row_max_avx512(row, visible) * s.scale) : row_max[ri];
+        if (k0 > 0 && grown > row_max[ri]) {
+          const float alpha = std::exp(row_max[ri] - grown);
+          row_sum[ri] *= alpha;
+          for (int64_t d = 0; d < dp; ++d) o[r * dp + d] *= alpha;
+        }
+        row_max[ri] = grown;
+        row_sum[ri] += exp_to_bf16_avx512(row, p_bf16.data() + r * ldp, visible, kn, s.scale, grown);
+      }
+      for (int64_t jp = 0; jp < dp / kPanel; ++jp) {
+        const uint16_t* panel = vp + jp * nk_pad * kPanel + k0 * kPanel;  // keys k0.. of column panel jp
+        for (int64_t r0 = 0; r0 < rows; r0 += tile) {
+          float* dst = o + r0 * dp + jp * kPanel;
+          if (amx) kern.amx_32x32(kn, p_bf16.data() + r0 * ldp, ldp, panel, dst, dp, k0 > 0);
+          else kern.bf16_dot(kn / 2, p_rows.data() + r0, panel, dst, dp, k0 > 0);
+        }
+      }
     }
     for (int64_t r = 0; r < rows; ++r) {
-      const float f = inv[static_cast<size_t>(r)];
+      const float f = 1.0f / row_sum[static_cast<size_t>(r)];
       const float* src = o + r * dp;
       float* dst = s.out_row(i, q0 + r);
       for (int64_t d = 0; d < s.dim; ++d) dst[d] = src[d] * f;

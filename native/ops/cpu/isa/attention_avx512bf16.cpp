@@ -1,5 +1,6 @@
-// The bf16 attention driver's softmax: exponentials straight into the bf16
-// probabilities its P*V product reads, without writing fp32 back first. Its
+// The bf16 attention driver's softmax pieces: row maxima, and exponentials
+// straight into the bf16 probabilities its P*V product reads, without
+// writing fp32 back first. Its
 // 2^x keeps 3e-5 relative error (a degree-4 polynomial and VSCALEFPS), some
 // seventy times below bf16's own rounding of the result (2e-3), for half the
 // instructions of the fp32 path's exp; at 512x512 the softmax was a tenth of
@@ -37,9 +38,8 @@ inline uint16_t to_bf16(float f) {
 
 }  // namespace
 
-// p[j] = bf16(exp(scale * s[j] - max)) for j < visible, 0 up to n; returns the
-// sum of the fp32 exponentials (the caller divides the output rows by it).
-float softmax_to_bf16_avx512(const float* s, uint16_t* p, int64_t visible, int64_t n, float scale) {
+// max(s[0..visible)); visible >= 1.
+float row_max_avx512(const float* s, int64_t visible) {
   __m512 vmax = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
   int64_t j = 0;
   for (; j + 16 <= visible; j += 16) vmax = _mm512_max_ps(vmax, _mm512_loadu_ps(s + j));
@@ -47,11 +47,18 @@ float softmax_to_bf16_avx512(const float* s, uint16_t* p, int64_t visible, int64
     const __mmask16 m = static_cast<__mmask16>((1u << (visible - j)) - 1);
     vmax = _mm512_mask_max_ps(vmax, m, vmax, _mm512_maskz_loadu_ps(m, s + j));
   }
-  const __m512 vscale = _mm512_set1_ps(scale), vmx = _mm512_set1_ps(_mm512_reduce_max_ps(vmax) * scale);
+  return _mm512_reduce_max_ps(vmax);
+}
+
+// p[j] = bf16(exp(scale * s[j] - shift)) for j < visible, 0 up to n; returns
+// the sum of the fp32 exponentials.
+float exp_to_bf16_avx512(const float* s, uint16_t* p, int64_t visible, int64_t n, float scale, float shift) {
+  const __m512 vscale = _mm512_set1_ps(scale), vshift = _mm512_set1_ps(shift);
   __m512 vsum = _mm512_setzero_ps();
-  for (j = 0; j + 32 <= visible; j += 32) {
-    const __m512 e0 = exp16_for_bf16(_mm512_fmsub_ps(_mm512_loadu_ps(s + j), vscale, vmx));
-    const __m512 e1 = exp16_for_bf16(_mm512_fmsub_ps(_mm512_loadu_ps(s + j + 16), vscale, vmx));
+  int64_t j = 0;
+  for (; j + 32 <= visible; j += 32) {
+    const __m512 e0 = exp16_for_bf16(_mm512_fmsub_ps(_mm512_loadu_ps(s + j), vscale, vshift));
+    const __m512 e1 = exp16_for_bf16(_mm512_fmsub_ps(_mm512_loadu_ps(s + j + 16), vscale, vshift));
     vsum = _mm512_add_ps(vsum, _mm512_add_ps(e0, e1));
     _mm512_storeu_si512(p + j, (__m512i)_mm512_cvtne2ps_pbh(e1, e0));
   }
@@ -60,7 +67,7 @@ float softmax_to_bf16_avx512(const float* s, uint16_t* p, int64_t visible, int64
   for (; j < visible; j += 16) {
     const int64_t lanes = visible - j < 16 ? visible - j : 16;
     const __mmask16 m = static_cast<__mmask16>(lanes >= 16 ? 0xFFFFu : (1u << lanes) - 1u);
-    const __m512 e = _mm512_maskz_mov_ps(m, exp16_for_bf16(_mm512_fmsub_ps(_mm512_maskz_loadu_ps(m, s + j), vscale, vmx)));
+    const __m512 e = _mm512_maskz_mov_ps(m, exp16_for_bf16(_mm512_fmsub_ps(_mm512_maskz_loadu_ps(m, s + j), vscale, vshift)));
     sum += _mm512_reduce_add_ps(e);
     _mm512_store_ps(tail, e);
     for (int64_t l = 0; l < lanes; ++l) p[j + l] = to_bf16(tail[l]);
