@@ -171,9 +171,12 @@ int bench_model_main(int argc, char** argv) {
     const Tensor z = gaussian({1, cfg.vae.z_channels, size / 8, size / 8}, 2, 5.0f);
     model.backend().reset_device_peak();
     const double ceiling = peak_gflops > 0 ? measure_peak(0.25) : 0;
+    const size_t mapped_before = host_memory_stats().mapped_total;
     t0 = std::chrono::steady_clock::now();
     model.vae().decode(z);
     const double vae_s = seconds_since(t0);
+    const double vae_mapped = static_cast<double>(host_memory_stats().mapped_total - mapped_before);
+    report.set(concat("vae_decode_", size, "_host_mapped_bytes"), Json::number(vae_mapped));
     report.set(concat("vae_decode_", size, "_s"), Json::number(vae_s));
     const FlopCount vf = vae_decoder_flops(cfg.vae, 1, size / 8, size / 8);
     report.set(concat("vae_decode_", size, "_gflop"), Json::number(vf.total() / 1e9));
@@ -185,8 +188,8 @@ int bench_model_main(int argc, char** argv) {
     }
     report.set(concat("vae_decode_", size, "_peak_device_bytes"),
                Json::number(static_cast<double>(model.backend().device_memory().peak_in_use)));
-    std::printf("vae decode %dx%d: %.3f s, peak device %.0f MiB\n", size, size, vae_s,
-                model.backend().device_memory().peak_in_use / 1048576.0);
+    std::printf("vae decode %dx%d: %.3f s, peak device %.0f MiB, host memory newly mapped %.0f MiB\n", size, size, vae_s,
+                model.backend().device_memory().peak_in_use / 1048576.0, vae_mapped / 1048576.0);
   }
   report.set("peak_rss_bytes", Json::number(static_cast<double>(peak_rss_bytes())));
   std::printf("peak RSS: %.0f MiB\n", peak_rss_bytes() / 1048576.0);
