@@ -24,7 +24,9 @@ struct DenseRows {
   const float* a;
   int64_t lda;
   int64_t kc_max(int64_t K) const { return K <= kKC + kKC / 2 ? K : kKC; }
-  inline const float* row(int64_t m, int64_t k0) const { return a + m * lda + k0; }
+  void rows(int64_t m, int64_t count, int64_t k0, const float** out) const {
+    for (int64_t r = 0; r < count; ++r) out[r] = a + (m + r) * lda + k0;
+  }
 };
 
 // A as the implicit im2col of an NHWC image: row m = output pixel, k = tap * Cin + ci.
@@ -43,16 +45,30 @@ struct ConvRows {
       if (g.in_c % parts == 0 && g.in_c / parts <= kKC + kKC / 2) return g.in_c / parts;
     return g.in_c;
   }
-  inline const T* row(int64_t m, int64_t k0) const {
-    const int64_t tap = k0 / g.in_c, ci = k0 % g.in_c;
-    const int64_t ox = m % g.out_w;
-    const int64_t rest = m / g.out_w;
-    const int64_t oy = rest % g.out_h, n = rest / g.out_h;
-    const int64_t iy = oy * g.stride - g.pad_top + tap / kw;
-    const int64_t ix = ox * g.stride - g.pad_left + tap % kw;
-    const int64_t up = g.upsample;
-    if (iy < 0 || iy >= g.in_h * up || ix < 0 || ix >= g.in_w * up) return zeros;
-    return input + ((n * g.in_h + iy / up) * g.in_w + ix / up) * g.in_c + ci;
+  // The first row of each of `count` consecutive output pixels in one K-block
+  // (a run of input channels, or the zero row for padding). The tap is worked
+  // out once and the pixel stepped along: no divisions per row.
+  void rows(int64_t m, int64_t count, int64_t k0, const T** out) const {
+    const int64_t tap = k0 / g.in_c, ci = k0 % g.in_c, up = g.upsample;
+    const int64_t dy = tap / kw - g.pad_top, dx = tap % kw - g.pad_left;
+    int64_t ox = m % g.out_w, rest = m / g.out_w;
+    int64_t oy = rest % g.out_h, n = rest / g.out_h;
+    for (int64_t r = 0; r < count; ++r) {
+      const int64_t iy = oy * g.stride + dy, ix = ox * g.stride + dx;
+      if (iy < 0 || iy >= g.in_h * up || ix < 0 || ix >= g.in_w * up) {
+        out[r] = zeros;
+      } else {
+        const int64_t sy = up == 1 ? iy : iy / up, sx = up == 1 ? ix : ix / up;
+        out[r] = input + ((n * g.in_h + sy) * g.in_w + sx) * g.in_c + ci;
+      }
+      if (++ox == g.out_w) {
+        ox = 0;
+        if (++oy == g.out_h) {
+          oy = 0;
+          ++n;
+        }
+      }
+    }
   }
   // Where `count` rows of a K-block start when they are consecutive pixels of
   // one image row (each in_c after the last), else nullptr: AMX then loads its
@@ -121,14 +137,15 @@ void run_gemm(const Rows& src, int64_t M, const PackedWeight& b, float* c, int64
     thread_local std::vector<const float*> ptrs;
     thread_local std::vector<float> tile;
     thread_local std::vector<uint16_t> a_bf16;
-    thread_local std::vector<const uint16_t*> ptrs_bf16, amx_a;
+    thread_local std::vector<const uint16_t*> ptrs_bf16, amx_a, rounded_rows;
     thread_local std::vector<int64_t> amx_lda;
     ptrs.resize(static_cast<size_t>(padded_rows));
     tile.resize(static_cast<size_t>(std::max(mr * nr, 32 * nr)));
     for (int64_t pc = 0; pc < K; pc += kc_max) {
       const int64_t kc = std::min(kc_max, K - pc);
       if constexpr (std::is_same_v<typename Rows::Element, float>) {
-        for (int64_t r = 0; r < padded_rows; ++r) ptrs[static_cast<size_t>(r)] = r < rows ? src.row(m0 + r, pc) : zero_row();
+        src.rows(m0, rows, pc, ptrs.data());
+        for (int64_t r = rows; r < padded_rows; ++r) ptrs[static_cast<size_t>(r)] = zero_row();
       }
       const bool amx_block = amx && kc % 32 == 0;
       if (b.pairs) {
@@ -142,6 +159,11 @@ void run_gemm(const Rows& src, int64_t M, const PackedWeight& b, float* c, int64
         ptrs_bf16.resize(static_cast<size_t>(padded_rows));
         amx_a.resize(static_cast<size_t>(padded_rows / 32 + 1));
         amx_lda.resize(amx_a.size());
+        if constexpr (std::is_same_v<typename Rows::Element, uint16_t>) {
+          rounded_rows.resize(static_cast<size_t>(padded_rows));
+          src.rows(m0, rows, pc, rounded_rows.data());
+          for (int64_t r = rows; r < padded_rows; ++r) rounded_rows[static_cast<size_t>(r)] = zero_row_bf16();
+        }
         for (int64_t rb = 0; rb < padded_rows; rb += 32) {
           const uint16_t* direct = nullptr;
           int64_t direct_lda = 0;
@@ -155,7 +177,7 @@ void run_gemm(const Rows& src, int64_t M, const PackedWeight& b, float* c, int64
           for (int64_t r = rb; r < std::min(rb + 32, padded_rows); ++r) {
             uint16_t* dst = a_bf16.data() + r * kc;
             if constexpr (std::is_same_v<typename Rows::Element, uint16_t>) {
-              const uint16_t* row = r < rows ? src.row(m0 + r, pc) : zero_row_bf16();
+              const uint16_t* row = rounded_rows[static_cast<size_t>(r)];
               if (!amx_block) {
                 ptrs_bf16[static_cast<size_t>(r)] = row;
                 continue;
