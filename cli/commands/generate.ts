@@ -13,6 +13,7 @@ import { saveImages } from '../generate/save-images.js';
 import type { GenerateParams } from '../generate/types.js';
 import { defaultGenerateParams, ValidationError, validateGenerateParams } from '../generate/validate.js';
 import { decodeImage, ImageDecodeError } from '../image/decode-image.js';
+import { onStopSignal } from '../stop-signal.js';
 
 export const generateCommand = defineCommand({
   name: 'generate',
@@ -106,11 +107,10 @@ Ctrl-C stops at once and writes nothing unfinished; pictures of finished batches
       ...(integerOption(values, 'vram-budget', 64, 1024 * 1024) ? { vramBudgetMB: integerOption(values, 'vram-budget', 64, 1024 * 1024)! } : {}),
     });
     const abort = new AbortController();
-    const onSigint = () => {
-      io.err('\nstopping (Ctrl-C): nothing unfinished will be written\n');
+    const unlisten = onStopSignal(() => {
+      io.err('\nstopping: nothing unfinished will be written\n');
       abort.abort();
-    };
-    process.once('SIGINT', onSigint);
+    });
     const total = params.steps * params.nIter;
     const progress = new StepProgress(io, total);
     const folder = outputFolder(resolve(stringOption(values, 'out') ?? 'outputs'), initPath ? 'img2img' : 'txt2img');
@@ -137,7 +137,7 @@ Ctrl-C stops at once and writes nothing unfinished; pictures of finished batches
       }
       throw error;
     } finally {
-      process.removeListener('SIGINT', onSigint);
+      unlisten();
       peakDevice = generator.info.deviceMemory;
       generator.close();
     }

@@ -122,20 +122,23 @@ describe('sd-setup generate with the built-in tiny model', { timeout: 300_000 },
     assert.match(cli([], work).stderr, /--prompt is required/);
   });
 
-  it('stops on Ctrl-C without leaving a picture behind', async () => {
-    const { spawn } = await import('node:child_process');
-    const out = join(work, 'interrupted');
-    const child = spawn(process.execPath, [join(process.cwd(), 'dist', 'cli', 'main.js'), 'generate', '--model', 'tiny', '-p', 'x',
-      '-W', '256', '-H', '256', '--steps', '150', '--out', out], { cwd: work });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (/sampling/.test(stderr) && !child.killed) child.kill('SIGINT');
+  // Ctrl-C, and SIGTERM as a service manager or `timeout` sends it.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`stops on ${signal} without leaving a picture behind`, async () => {
+      const { spawn } = await import('node:child_process');
+      const out = join(work, `interrupted-${signal}`);
+      const child = spawn(process.execPath, [join(process.cwd(), 'dist', 'cli', 'main.js'), 'generate', '--model', 'tiny', '-p', 'x',
+        '-W', '256', '-H', '256', '--steps', '150', '--out', out], { cwd: work });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (/sampling/.test(stderr) && !child.killed) child.kill(signal);
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      assert.equal(code, 130, stderr);
+      assert.match(stderr, /nothing unfinished will be written/);
+      assert.deepEqual(pngsIn(out).filter((f) => f.endsWith('.png')), []);
+      assert.deepEqual(pngsIn(out).filter((f) => f.endsWith('.tmp')), []);
     });
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    assert.equal(code, 130, stderr);
-    assert.match(stderr, /nothing unfinished will be written/);
-    assert.deepEqual(pngsIn(out).filter((f) => f.endsWith('.png')), []);
-    assert.deepEqual(pngsIn(out).filter((f) => f.endsWith('.tmp')), []);
-  });
+  }
 });
