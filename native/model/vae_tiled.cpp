@@ -115,7 +115,7 @@ Tensor TiledVAE::decode(const Tensor& z, const std::function<void()>& between_la
   const Weights dec(residency_, kDecoder);
   const int levels = static_cast<int>(config_.ch_mult.size());
   // Latent resolution, whole: small, and the mid block's attention is global.
-  Tensor d = vae_decoder_stem(backend_, root, dec, z, {});
+  Tensor d = vae_decoder_stem(backend_, root, dec, z, between_layers);
   // Full-resolution part: host maps, device tiles.
   Tensor x = backend_.download(d);
   d = Tensor();

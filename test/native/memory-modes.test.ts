@@ -82,4 +82,21 @@ describe('tiled VAE decoding', () => {
       model.dispose();
     }
   });
+
+  // The latent-resolution part (mid block, attention) is shared with the
+  // whole decoder and must report progress, and so listen for a cancel, there too.
+  it('reports progress through the mid block as the whole decoder does', async () => {
+    const model = await addon.loadModel(tinySafetensors, { precision: 'f32' });
+    try {
+      const z = new Float32Array(4 * 16 * 16).map((_, i) => Math.sin(i * 0.37));
+      const count = async (tilePixels?: number) => {
+        let calls = 0;
+        await model.vaeDecode(z, [1, 4, 16, 16], () => calls++, tilePixels ? { tilePixels } : undefined);
+        return calls;
+      };
+      assert.equal(await count(40), await count());
+    } finally {
+      model.dispose();
+    }
+  });
 });
