@@ -120,11 +120,13 @@ class HostCache {
     }
   }
 
-  void trim() {
+  void trim(size_t keep_up_to) {
     std::lock_guard<std::mutex> lock(mutex_);
-    for (auto& [bytes, p] : free_) release(p, bytes);
-    free_.clear();
-    stats_.cached = 0;
+    for (auto it = free_.upper_bound(keep_up_to); it != free_.end();) {
+      release(it->second, it->first);
+      stats_.cached -= it->first;
+      it = free_.erase(it);
+    }
   }
 
   HostMemoryStats stats() {
@@ -172,6 +174,7 @@ std::shared_ptr<Storage> host_allocate(size_t bytes) {
 
 HostMemoryStats host_memory_stats() { return cache().stats(); }
 void host_reset_peak() { cache().reset_peak(); }
-void host_trim() { cache().trim(); }
+void host_trim() { cache().trim(0); }
+void host_trim_larger_than(size_t bytes) { cache().trim(round_size(bytes)); }
 
 }  // namespace sd

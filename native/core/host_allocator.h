@@ -25,5 +25,7 @@ HostMemoryStats host_memory_stats();
 void host_reset_peak();
 // Returns cached blocks to the OS (after a generation, or before loading a model).
 void host_trim();
+// Returns only the cached blocks larger than a block for `bytes` would be.
+void host_trim_larger_than(size_t bytes);
 
 }  // namespace sd

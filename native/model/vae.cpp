@@ -27,9 +27,11 @@ Tensor VAEModel::resnet_block(const Weights& w, Tensor x) {
   checkpoint_between_blocks();
   const Shape in = x.shape();
   Tensor y = vae_resnet_block(backend_, w, std::move(x));
-  // A block that changes the width leaves its input's size behind: nothing
-  // later at this level asks the host cache for it (256 MiB at 512x512).
-  if (y.shape() != in) host_trim();
+  // After a block that changes the width, nothing later at this level asks
+  // the host cache for blocks larger than its output (the decoder's 256-channel
+  // input at 512x512: 256 MiB); blocks of the output's size and smaller are
+  // asked for again, so they stay mapped.
+  if (y.shape() != in) host_trim_larger_than(static_cast<size_t>(y.nbytes()));
   return y;
 }
 
