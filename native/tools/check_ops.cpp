@@ -1,6 +1,6 @@
 // sd-driver check-ops: the CPU kernels that have several implementations
-// (attention's drivers, convolution over an upsampled input, GroupNorm in
-// place, LayerNorm) against float64 references or the path they replace, on
+// (attention's drivers, convolution over an upsampled input, GroupNorm and
+// its in-place form, LayerNorm) against float64 references or the path they replace, on
 // odd shapes that exercise every tile edge. One JSON object per case on
 // stdout; exit 1 if any fails. The tests run it once per instruction-set
 // override (SD_GEMM_KERNEL, SD_AMX) so every driver the CPU has is covered.
@@ -209,6 +209,40 @@ void check_group_norm_consume(bool& all_passed) {
          reused ? compare(in_place.data<float>(), want) : Difference{1e9, 1e9}, 0.0);
 }
 
+// GroupNorm (+SiLU) against float64 arithmetic; 36 channels leave a partial
+// vector in the channel sums, 37 pixels a partial block of 16.
+void check_group_norm(bool& all_passed) {
+  auto backend = make_cpu_backend();
+  for (const int64_t channels : {int64_t{96}, int64_t{36}}) {
+    const int64_t batch = 2, pixels = 37, groups = channels == 96 ? 32 : 12;
+    const std::vector<float> xv = random_values(batch * pixels * channels, 15, 2.0f);
+    const std::vector<float> gv = random_values(channels, 16, 1.0f), bv = random_values(channels, 17, 1.0f);
+    const DeviceWeight gamma = backend->prepare_weight("g", Tensor::from_floats(gv, {channels}), WeightKind::Vector, DType::F32);
+    const DeviceWeight beta = backend->prepare_weight("b", Tensor::from_floats(bv, {channels}), WeightKind::Vector, DType::F32);
+    const Tensor y = backend->group_norm(Tensor::from_floats(xv, {batch, pixels, channels}), static_cast<int>(groups), gamma, beta, 1e-6f, true);
+    std::vector<double> want(xv.size());
+    const int64_t per = channels / groups;
+    for (int64_t n = 0; n < batch; ++n)
+      for (int64_t g = 0; g < groups; ++g) {
+        double mean = 0, var = 0;
+        for (int64_t p = 0; p < pixels; ++p)
+          for (int64_t c = g * per; c < (g + 1) * per; ++c) mean += xv[static_cast<size_t>((n * pixels + p) * channels + c)];
+        mean /= static_cast<double>(pixels * per);
+        for (int64_t p = 0; p < pixels; ++p)
+          for (int64_t c = g * per; c < (g + 1) * per; ++c) var += std::pow(xv[static_cast<size_t>((n * pixels + p) * channels + c)] - mean, 2);
+        const double rstd = 1.0 / std::sqrt(var / static_cast<double>(pixels * per) + 1e-6);
+        for (int64_t p = 0; p < pixels; ++p)
+          for (int64_t c = g * per; c < (g + 1) * per; ++c) {
+            const size_t i = static_cast<size_t>((n * pixels + p) * channels + c);
+            const double v = (xv[i] - mean) * rstd * gv[static_cast<size_t>(c)] + bv[static_cast<size_t>(c)];
+            want[i] = v / (1.0 + std::exp(-v));
+          }
+      }
+    report(all_passed, "group-norm-silu", concat(batch, "x", pixels, "x", channels, " groups ", groups), "cpu",
+           compare(y.data<float>(), want), 1e-6);
+  }
+}
+
 // LayerNorm (vectorised where the CPU allows) against float64 arithmetic,
 // on widths with and without a partial last vector.
 void check_layer_norm(bool& all_passed) {
@@ -240,6 +274,7 @@ int check_ops_main(int, char**) {
   check_upsampled_conv(all_passed);
   check_conv_bf16(all_passed);
   check_group_norm_consume(all_passed);
+  check_group_norm(all_passed);
   check_layer_norm(all_passed);
   return all_passed ? 0 : 1;
 }

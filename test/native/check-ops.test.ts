@@ -50,6 +50,7 @@ describe('CPU kernel variants against references (sd-driver check-ops)', { timeo
     assert.equal(lines.filter((l) => l.op === 'conv-upsampled').length, 3);
     assert.equal(lines.filter((l) => l.op === 'group-norm-consume').length, 2);
     assert.equal(lines.filter((l) => l.op === 'layer-norm').length, 3);
+    assert.equal(lines.filter((l) => l.op === 'group-norm-silu').length, 2);
     assert.equal(lines.filter((l) => l.op === 'conv-bf16').length, 1);
     if (flags.has('avx512f')) assert.deepEqual(driversOf(lines, 'attention'), new Set(['f32-avx512']));
     if (flags.has('amx_bf16') && flags.has('avx512_bf16')) assert.deepEqual(driversOf(lines, 'attention-bf16'), new Set(['bf16-amx']));

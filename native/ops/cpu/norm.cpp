@@ -29,14 +29,7 @@ void group_norm_affine(const float* x, int64_t batch, int64_t pixels, int64_t ch
       double* s2 = s + channels;
       std::fill(s, s + channels * 2, 0.0);
       const int64_t p0 = pixels * ch / chunks, p1 = pixels * (ch + 1) / chunks;
-      for (int64_t p = p0; p < p1; ++p) {
-        const float* row = xn + p * channels;
-        for (int64_t c = 0; c < channels; ++c) {
-          const double v = row[c];
-          s[c] += v;
-          s2[c] += v * v;
-        }
-      }
+      channel_sums(xn + p0 * channels, p1 - p0, channels, s, s2);
     });
     for (int g = 0; g < groups; ++g) {
       double sum = 0, sum2 = 0;

@@ -12,6 +12,7 @@ namespace sd {
 #ifdef SD_X86_KERNELS
 void softmax_row_avx512(float* row, int64_t visible, int64_t n, float scale);
 float softmax_exp_row_avx512(float* row, int64_t visible, int64_t n, float scale);
+void channel_sums_avx512(const float* x, int64_t pixels, int64_t channels, double* sum, double* sum2);
 void layer_norm_row_avx512(const float* x, float* y, int64_t n, const float* gamma, const float* beta, float eps);
 void silu_avx512(const float* x, float* y, int64_t n);
 void gelu_avx512(const float* x, float* y, int64_t n);
@@ -61,6 +62,20 @@ float softmax_exp_row(float* row, int64_t visible, int64_t n, float scale) {
   }
   for (int64_t j = visible; j < n; ++j) row[j] = 0.0f;
   return sum;
+}
+
+void channel_sums(const float* x, int64_t pixels, int64_t channels, double* sum, double* sum2) {
+#ifdef SD_X86_KERNELS
+  if (use_avx512()) return channel_sums_avx512(x, pixels, channels, sum, sum2);
+#endif
+  for (int64_t p = 0; p < pixels; ++p) {
+    const float* row = x + p * channels;
+    for (int64_t c = 0; c < channels; ++c) {
+      const double v = row[c];
+      sum[c] += v;
+      sum2[c] += v * v;
+    }
+  }
 }
 
 void layer_norm_row(const float* x, float* y, int64_t n, const float* gamma, const float* beta, float eps) {

@@ -10,6 +10,8 @@ void softmax_row(float* row, int64_t visible, int64_t n, float scale);
 // exp(scale * x - max) over the first `visible` entries, 0 past them; returns
 // their sum, so a caller can divide once per output row instead of per score.
 float softmax_exp_row(float* row, int64_t visible, int64_t n, float scale);
+// sum[c] += x[p][c], sum2[c] += x[p][c]^2 over the pixels, in double (GroupNorm's statistics).
+void channel_sums(const float* x, int64_t pixels, int64_t channels, double* sum, double* sum2);
 // LayerNorm of one row; statistics and the affine step in double.
 void layer_norm_row(const float* x, float* y, int64_t n, const float* gamma, const float* beta, float eps);
 void silu_rows(const float* x, float* y, int64_t n);

@@ -121,6 +121,34 @@ void layer_norm_row_avx512(const float* x, float* y, int64_t n, const float* gam
   for (; c < n; ++c) y[c] = static_cast<float>((x[c] - mean) * rstd * gamma[c] + beta[c]);
 }
 
+// Per-channel sums of x and x^2 over `pixels` rows of `channels` (NHWC), in
+// double, 8 channels per vector: each channel still adds its pixels in order,
+// so the result is the scalar loop's to the bit.
+void channel_sums_avx512(const float* x, int64_t pixels, int64_t channels, double* sum, double* sum2) {
+  // 16 pixels at a time (16 rows of channels stay in L1 while every group of
+  // 8 channels goes over them), so the image is read once.
+  for (int64_t p0 = 0; p0 < pixels; p0 += 16) {
+    const int64_t p1 = p0 + 16 < pixels ? p0 + 16 : pixels;
+    int64_t c = 0;
+    for (; c + 8 <= channels; c += 8) {
+      __m512d s = _mm512_loadu_pd(sum + c), s2 = _mm512_loadu_pd(sum2 + c);
+      for (int64_t p = p0; p < p1; ++p) {
+        const __m512d v = _mm512_cvtps_pd(_mm256_loadu_ps(x + p * channels + c));
+        s = _mm512_add_pd(s, v);
+        s2 = _mm512_fmadd_pd(v, v, s2);
+      }
+      _mm512_storeu_pd(sum + c, s);
+      _mm512_storeu_pd(sum2 + c, s2);
+    }
+    for (; c < channels; ++c)
+      for (int64_t p = p0; p < p1; ++p) {
+        const double v = x[p * channels + c];
+        sum[c] += v;
+        sum2[c] += v * v;
+      }
+  }
+}
+
 float softmax_exp_row_avx512(float* row, int64_t visible, int64_t n, float scale) {
   __m512 vmax = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
   int64_t j = 0;
