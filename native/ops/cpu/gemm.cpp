@@ -135,7 +135,7 @@ void run_gemm(const Rows& src, int64_t M, const PackedWeight& b, float* c, int64
     const int64_t micro = (rows + mr - 1) / mr;
     const int64_t padded_rows = std::max(micro * mr, (rows + 31) / 32 * 32);
     thread_local std::vector<const float*> ptrs;
-    thread_local std::vector<float> tile;
+    thread_local std::vector<float> tile, wide;
     thread_local std::vector<uint16_t> a_bf16;
     thread_local std::vector<const uint16_t*> ptrs_bf16, amx_a, rounded_rows;
     thread_local std::vector<int64_t> amx_lda;
@@ -215,9 +215,23 @@ void run_gemm(const Rows& src, int64_t M, const PackedWeight& b, float* c, int64
         }
         continue;
       }
+      // Convolutions: fp16 weights widened once per panel slice into fp32
+      // that all of this block's micro-panels read, instead of in every
+      // micro-kernel call (the conversions share the FMA ports). Measured
+      // in-process, interleaved, 4 runs: convolutions +1% to +8% (mean +4%);
+      // linear layers -6% to +6% (mean -1%), so they keep the fp16 panels.
+      constexpr bool is_conv = !std::is_same_v<Rows, DenseRows>;
+      const bool widen = is_conv && !b.pairs && b.dtype == DType::F16 && kern.widen_f16 != nullptr && micro >= 2;
       for (int64_t jp = p0; jp < p1; ++jp) {
         const void* bp = panels + static_cast<size_t>((jp * K + pc) * nr) * esize;  // same offset in pair layout
         const int64_t n0 = jp * nr, cols = std::min<int64_t>(nr, N - n0);
+        DType bt = b.dtype;
+        if (widen) {
+          wide.resize(static_cast<size_t>(kc * nr));
+          kern.widen_f16(static_cast<const uint16_t*>(bp), wide.data(), kc * nr);
+          bp = wide.data();
+          bt = DType::F32;
+        }
         for (int64_t ir = 0; ir < micro; ++ir) {
           const int64_t r0 = m0 + ir * mr, nrows = std::min<int64_t>(mr, m0 + rows - r0);  // never past this task's rows
           float* cp = c + r0 * ldc + n0;
@@ -226,7 +240,7 @@ void run_gemm(const Rows& src, int64_t M, const PackedWeight& b, float* c, int64
             if (b.pairs)
               kern.bf16_dot(kc / 2, ptrs_bf16.data() + ir * mr, static_cast<const uint16_t*>(bp), out, ld, acc);
             else
-              call_kernel(kern, b.dtype, kc, a_rows, bp, out, ld, acc);
+              call_kernel(kern, bt, kc, a_rows, bp, out, ld, acc);
           };
           if (nrows == mr && cols == nr) {
             multiply(cp, ldc);

@@ -26,6 +26,8 @@ struct GemmMicroKernel {
   // multiples of 32 (A as bf16 rows with a stride); nullptr without AMX.
   void (*amx_32x32)(int64_t kc, const uint16_t* a, int64_t lda, const uint16_t* bp, float* c, int64_t ldc,
                     bool accumulate);
+  // fp16 -> fp32 for a weight panel slice (n a multiple of 16); nullptr: widen in the kernel.
+  void (*widen_f16)(const uint16_t* src, float* dst, int64_t n) = nullptr;
 };
 
 const GemmMicroKernel& generic_gemm_kernel();

@@ -74,10 +74,15 @@ void kernel_bf16(int64_t kc, const float* const* ap, const uint16_t* bp, float* 
   kernel<LoadBF16>(kc, ap, bp, c, ldc, accumulate);
 }
 
+void widen_f16(const uint16_t* src, float* dst, int64_t n) {
+  for (int64_t i = 0; i < n; i += 16)
+    _mm512_storeu_ps(dst + i, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i))));
+}
+
 }  // namespace
 
 const GemmMicroKernel& avx512_gemm_kernel() {
-  static const GemmMicroKernel k{"avx512 14x32", kMR, kNR, kernel_f32, kernel_f16, kernel_bf16, nullptr, nullptr, nullptr};
+  static const GemmMicroKernel k{"avx512 14x32", kMR, kNR, kernel_f32, kernel_f16, kernel_bf16, nullptr, nullptr, nullptr, widen_f16};
   return k;
 }
 
