@@ -1,6 +1,9 @@
 #include "model/residency.h"
 
 #include <algorithm>
+#include <mutex>
+
+#include "core/thread_pool.h"
 
 #include "model/config.h"
 
@@ -19,13 +22,33 @@ std::string mib(size_t bytes) { return concat(bytes / (1024 * 1024), " MiB"); }
 class AllResident final : public WeightResidency {
  public:
   AllResident(Backend& backend, WeightStore&& store, DType storage) {
-    for (const std::string& name : store.names_with_prefix("")) {
-      const Tensor& host = store.get(name);
-      if (!is_network_weight(name, host.dtype())) continue;
-      DeviceWeight w = backend.prepare_weight(name, host, weight_kind_for(name, host.shape()), storage);
-      bytes_ += w.bytes();
-      weights_.emplace(name, std::move(w));
+    std::vector<std::string> names;
+    for (const std::string& name : store.names_with_prefix(""))
+      if (is_network_weight(name, store.get(name).dtype())) names.push_back(name);
+    std::vector<DeviceWeight> prepared(names.size());
+    std::mutex store_mutex;
+    const auto prepare = [&](int64_t i) {
+      const std::string& name = names[static_cast<size_t>(i)];
+      Tensor host;
+      {
+        std::lock_guard<std::mutex> lock(store_mutex);
+        host = store.get(name);
+      }
+      prepared[static_cast<size_t>(i)] = backend.prepare_weight(name, host, weight_kind_for(name, host.shape()), storage);
+      host = Tensor();
+      std::lock_guard<std::mutex> lock(store_mutex);
       store.put(name, Tensor());  // drop the host copy now, not at the end
+    };
+    // Packing for the CPU takes one weight per thread: loading SD 1.5 here went
+    // from 8.5-10.4 s to 5.2-5.3 s, for 105 MiB more at the load's peak (still
+    // below a generation's). A GPU backend uploads on its one stream, in order.
+    if (backend.device() == Device::CPU)
+      compute_pool().run(static_cast<int64_t>(names.size()), prepare);
+    else
+      for (size_t i = 0; i < names.size(); ++i) prepare(static_cast<int64_t>(i));
+    for (size_t i = 0; i < names.size(); ++i) {
+      bytes_ += prepared[i].bytes();
+      weights_.emplace(names[i], std::move(prepared[i]));
     }
   }
 
