@@ -105,22 +105,16 @@ class CpuBackend final : public Backend {
 
   Tensor group_norm(const Tensor& x, int groups, const DeviceWeight& gamma, const DeviceWeight& beta, float eps,
                     bool silu) override {
-    check_host_f32(x, "group_norm");
-    const int64_t c = x.dim(-1), b = x.dim(0);
     Tensor y = empty(x.shape());
-    cpu::group_norm(x.data<float>(), y.data<float>(), b, x.numel() / (b * c), c, groups, gamma.tensor.data<float>(),
-                    beta.tensor.data<float>(), eps, silu);
+    group_norm_into(x, y, groups, gamma, beta, eps, silu);
     return y;
   }
 
   Tensor group_norm_consume(Tensor x, int groups, const DeviceWeight& gamma, const DeviceWeight& beta, float eps,
                             bool silu) override {
     if (!x.storage() || x.storage().use_count() != 1) return group_norm(x, groups, gamma, beta, eps, silu);
-    check_host_f32(x, "group_norm");
-    const int64_t c = x.dim(-1), b = x.dim(0);
     // Statistics first, then an elementwise pass: reading and writing the same pixel is safe.
-    cpu::group_norm(x.data<float>(), x.data<float>(), b, x.numel() / (b * c), c, groups, gamma.tensor.data<float>(),
-                    beta.tensor.data<float>(), eps, silu);
+    group_norm_into(x, x, groups, gamma, beta, eps, silu);
     return x;
   }
 
@@ -220,6 +214,14 @@ class CpuBackend final : public Backend {
   }
 
  private:
+  void group_norm_into(const Tensor& x, Tensor& y, int groups, const DeviceWeight& gamma, const DeviceWeight& beta,
+                       float eps, bool silu) {
+    check_host_f32(x, "group_norm");
+    const int64_t c = x.dim(-1), b = x.dim(0);
+    cpu::group_norm(x.data<float>(), y.data<float>(), b, x.numel() / (b * c), c, groups, gamma.tensor.data<float>(),
+                    beta.tensor.data<float>(), eps, silu);
+  }
+
   bool bf16_ = false;
 };
 

@@ -28,7 +28,7 @@ namespace sd {
 float row_max_avx512(const float* s, int64_t visible);
 float exp_to_bf16_avx512(const float* s, uint16_t* p, int64_t visible, int64_t n, float scale, float shift);
 void attention_pv_avx512(int64_t nk, const float* p, int64_t ldp, int64_t rows, const float* vp, int64_t dim,
-                         const float* inv, float* out, int64_t ldo);
+                         const ValueChunk* chunks, size_t n_chunks, const float* inv, float* out, int64_t ldo);
 #endif
 
 namespace cpu {
@@ -113,8 +113,8 @@ void pack_keys_f32(const AttentionShape& s, int64_t i, float* dst) {
 }
 
 // V in the chunks of attention_layout.h, zero past dim.
-void pack_values_f32(const AttentionShape& s, int64_t i, float* dst) {
-  for (const ValueChunk& chunk : value_chunks(s.dim)) {
+void pack_values_f32(const AttentionShape& s, const std::vector<ValueChunk>& chunks, int64_t i, float* dst) {
+  for (const ValueChunk& chunk : chunks) {
     const int64_t width = int64_t{chunk.vectors} * 16, valid = std::min(width, s.dim - chunk.col0);
     float* block = dst + s.nk * chunk.col0;
     for (int64_t key = 0; key < s.nk; ++key) {
@@ -130,8 +130,9 @@ void attention_f32_avx512(const AttentionShape& s, const GemmMicroKernel& kern) 
   const int mr = kern.mr;
   const int64_t nk_pad = round_up(s.nk, kPanel), lds = nk_pad + kRowSkew;
   // A block of queries is a whole number of both tiles (14 rows for scores; 8 or 5 for P*V).
+  const std::vector<ValueChunk> chunks = value_chunks(s.dim);
   bool five = false;
-  for (const ValueChunk& c : value_chunks(s.dim)) five = five || c.rows == 5;
+  for (const ValueChunk& c : chunks) five = five || c.rows == 5;
   const int64_t block = five ? 70 : 56, block_rows = round_up(block, mr);
   const int64_t keys_floats = nk_pad * s.dim, values_floats = packed_values_floats(s.nk, s.dim);
   Tensor keys = Tensor::host({s.bh(), keys_floats});
@@ -139,7 +140,7 @@ void attention_f32_avx512(const AttentionShape& s, const GemmMicroKernel& kern) 
   ThreadPool& pool = compute_pool();
   pool.run(s.bh(), [&](int64_t i) {
     pack_keys_f32(s, i, keys.data<float>() + i * keys_floats);
-    pack_values_f32(s, i, values.data<float>() + i * values_floats);
+    pack_values_f32(s, chunks, i, values.data<float>() + i * values_floats);
   });
   const int64_t q_blocks = (s.nq + block - 1) / block;
   pool.run(s.bh() * q_blocks, [&](int64_t t) {
@@ -159,17 +160,16 @@ void attention_f32_avx512(const AttentionShape& s, const GemmMicroKernel& kern) 
         kern.f32(s.dim, q_rows.data() + r0, kt + jp * s.dim * kPanel, sc + r0 * lds + jp * kPanel, lds, false);
     for (int64_t r = 0; r < rows; ++r)
       inv[static_cast<size_t>(r)] = 1.0f / softmax_exp_row(sc + r * lds, s.visible(q0 + r), nk_pad, s.scale);
-    attention_pv_avx512(s.nk, sc, lds, rows, values.data<float>() + i * values_floats, s.dim, inv.data(),
-                        s.out_row(i, q0), s.ldo);
+    attention_pv_avx512(s.nk, sc, lds, rows, values.data<float>() + i * values_floats, s.dim, chunks.data(),
+                        chunks.size(), inv.data(), s.out_row(i, q0), s.ldo);
   });
 }
 
 // ---- bf16 products: AMX tiles or AVX512-BF16 dot products --------------------
 
-// Element (k, n) of a [K, N] matrix in the pair-panel layout the bf16 kernels
-// read: [N / 32][K / 2][32][2].
+// Element (k, n) of a [K, N] matrix in the pair-panel layout the bf16 kernels read.
 inline int64_t pair_index(int64_t K, int64_t k, int64_t n) {
-  return (((n / kPanel) * (K / 2) + k / 2) * kPanel + n % kPanel) * 2 + k % 2;
+  return panel_index(K, static_cast<int>(kPanel), true, n / kPanel, k, n % kPanel);
 }
 
 void attention_bf16(const AttentionShape& s, const GemmMicroKernel& kern) {

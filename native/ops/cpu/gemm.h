@@ -14,6 +14,10 @@ namespace sd {
 
 // B packed as [ceil(N / nr)][K][nr], zero-padded past N; with `pairs` (bf16
 // weights on CPUs with bf16 dot products) as [ceil(N / nr)][K / 2][nr][2].
+// Where element (k, column j of panel jp) lives.
+inline int64_t panel_index(int64_t K, int nr, bool pairs, int64_t jp, int64_t k, int64_t j) {
+  return pairs ? ((jp * (K / 2) + k / 2) * nr + j) * 2 + (k % 2) : (jp * K + k) * nr + j;
+}
 struct PackedWeight {
   int64_t K = 0;
   int64_t N = 0;

@@ -41,11 +41,6 @@ PackedWeight make_panels(int64_t K, int64_t N, DType storage, bool even_blocks, 
   return p;
 }
 
-// Where element (k, j) of panel jp lives.
-inline int64_t panel_index(const PackedWeight& p, int64_t jp, int64_t k, int64_t j) {
-  return p.pairs ? ((jp * (p.K / 2) + k / 2) * p.nr + j) * 2 + (k % 2) : (jp * p.K + k) * p.nr + j;
-}
-
 // Row n of the source weight as floats (K values in the source's own order).
 void source_row(const Tensor& w, int64_t n, int64_t K, std::vector<float>& out) {
   out.resize(static_cast<size_t>(K));
@@ -63,7 +58,8 @@ PackedWeight pack_linear_weight(const Tensor& w, DType storage) {
   for (int64_t n = 0; n < N; ++n) {
     source_row(w, n, K, row);
     const int64_t jp = n / p.nr, j = n % p.nr;
-    for (int64_t k = 0; k < K; ++k) store_as(storage, p.panels.raw(), panel_index(p, jp, k, j), row[static_cast<size_t>(k)]);
+    for (int64_t k = 0; k < K; ++k)
+      store_as(storage, p.panels.raw(), panel_index(p.K, p.nr, p.pairs, jp, k, j), row[static_cast<size_t>(k)]);
   }
   return p;
 }
@@ -84,7 +80,8 @@ PackedWeight pack_conv_weight(const Tensor& w, DType storage) {
     for (int64_t ci = 0; ci < cin; ++ci) {
       for (int64_t t = 0; t < taps; ++t) {
         const int64_t k = t * cin + ci;  // the A side walks channels fastest within a tap
-        store_as(storage, p.panels.raw(), panel_index(p, jp, k, j), row[static_cast<size_t>(ci * taps + t)]);
+        store_as(storage, p.panels.raw(), panel_index(p.K, p.nr, p.pairs, jp, k, j),
+                 row[static_cast<size_t>(ci * taps + t)]);
       }
     }
   }
@@ -95,7 +92,8 @@ PackedWeight pack_kn_matrix(const float* b, int64_t K, int64_t N, int64_t ldb, D
   if (storage != DType::F32) {
     PackedWeight p = make_panels(K, N, storage, true, K % 32 == 0);
     for (int64_t k = 0; k < K; ++k)
-      for (int64_t n = 0; n < N; ++n) store_as(storage, p.panels.raw(), panel_index(p, n / p.nr, k, n % p.nr), b[k * ldb + n]);
+      for (int64_t n = 0; n < N; ++n)
+        store_as(storage, p.panels.raw(), panel_index(p.K, p.nr, p.pairs, n / p.nr, k, n % p.nr), b[k * ldb + n]);
     return p;
   }
   PackedWeight p;

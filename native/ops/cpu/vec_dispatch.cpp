@@ -12,7 +12,6 @@
 namespace sd {
 
 #ifdef SD_X86_KERNELS
-void softmax_row_avx512(float* row, int64_t visible, int64_t n, float scale);
 float softmax_exp_row_avx512(float* row, int64_t visible, int64_t n, float scale);
 void channel_sums_avx512(const float* x, int64_t pixels, int64_t channels, double* sum, double* sum2);
 void layer_norm_row_avx512(const float* x, float* y, int64_t n, const float* gamma, const float* beta, float eps);
@@ -38,23 +37,6 @@ bool use_avx512() {
 #endif
 }
 }  // namespace
-
-void softmax_row(float* row, int64_t visible, int64_t n, float scale) {
-#ifdef SD_X86_KERNELS
-  if (use_avx512()) return softmax_row_avx512(row, visible, n, scale);
-#endif
-  float mx = -std::numeric_limits<float>::infinity();
-  for (int64_t j = 0; j < visible; ++j) mx = std::max(mx, row[j]);
-  mx *= scale;  // scale > 0
-  float sum = 0;
-  for (int64_t j = 0; j < visible; ++j) {
-    row[j] = fast_exp(row[j] * scale - mx);
-    sum += row[j];
-  }
-  const float inv = 1.0f / sum;
-  for (int64_t j = 0; j < visible; ++j) row[j] *= inv;
-  for (int64_t j = visible; j < n; ++j) row[j] = 0.0f;
-}
 
 float softmax_exp_row(float* row, int64_t visible, int64_t n, float scale) {
 #ifdef SD_X86_KERNELS
@@ -84,6 +66,11 @@ void channel_sums(const float* x, int64_t pixels, int64_t channels, double* sum,
       sum2[c] += v * v;
     }
   }
+}
+
+void softmax_row(float* row, int64_t visible, int64_t n, float scale) {
+  const float inv = 1.0f / softmax_exp_row(row, visible, n, scale);
+  for (int64_t j = 0; j < visible; ++j) row[j] *= inv;
 }
 
 void layer_norm_row(const float* x, float* y, int64_t n, const float* gamma, const float* beta, float eps) {

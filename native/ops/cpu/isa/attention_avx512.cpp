@@ -43,11 +43,13 @@ void pv_tile(int64_t nk, const float* const* a, const float* b, float* const* ou
 
 }  // namespace
 
-// p: `rows` rows of nk probabilities (stride ldp); vp: V packed by chunks
-// (attention_layout.h); inv: per-row factors; out: rows of `dim` (stride ldo).
+// p: `rows` rows of nk probabilities (stride ldp); vp: V packed in `chunks`
+// (value_chunks(dim), attention_layout.h); inv: per-row factors; out: rows of
+// `dim` (stride ldo).
 void attention_pv_avx512(int64_t nk, const float* p, int64_t ldp, int64_t rows, const float* vp, int64_t dim,
-                         const float* inv, float* out, int64_t ldo) {
-  for (const ValueChunk& chunk : value_chunks(dim)) {
+                         const ValueChunk* chunks, size_t n_chunks, const float* inv, float* out, int64_t ldo) {
+  for (size_t c = 0; c < n_chunks; ++c) {
+    const ValueChunk& chunk = chunks[c];
     const int64_t valid = std::min<int64_t>(int64_t{chunk.vectors} * 16, dim - chunk.col0);
     const int64_t last_lanes = valid - int64_t{chunk.vectors - 1} * 16;
     const __mmask16 last_mask = static_cast<__mmask16>(last_lanes >= 16 ? 0xFFFFu : (1u << last_lanes) - 1u);

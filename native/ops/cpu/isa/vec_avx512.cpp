@@ -61,31 +61,6 @@ inline __m512 gelu16(__m512 x) {
 
 }  // namespace
 
-void softmax_row_avx512(float* row, int64_t visible, int64_t n, float scale) {
-  __m512 vmax = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
-  int64_t j = 0;
-  for (; j + 16 <= visible; j += 16) vmax = _mm512_max_ps(vmax, _mm512_loadu_ps(row + j));
-  float mx = _mm512_reduce_max_ps(vmax);
-  for (; j < visible; ++j) mx = row[j] > mx ? row[j] : mx;
-  mx *= scale;
-  const __m512 vscale = _mm512_set1_ps(scale), vmx = _mm512_set1_ps(mx);
-  __m512 vsum = _mm512_setzero_ps();
-  for (j = 0; j + 16 <= visible; j += 16) {
-    const __m512 e = exp16(_mm512_fmsub_ps(_mm512_loadu_ps(row + j), vscale, vmx));
-    _mm512_storeu_ps(row + j, e);
-    vsum = _mm512_add_ps(vsum, e);
-  }
-  float sum = _mm512_reduce_add_ps(vsum);
-  for (; j < visible; ++j) {
-    row[j] = fast_exp(row[j] * scale - mx);
-    sum += row[j];
-  }
-  const __m512 inv = _mm512_set1_ps(1.0f / sum);
-  for (j = 0; j + 16 <= visible; j += 16) _mm512_storeu_ps(row + j, _mm512_mul_ps(_mm512_loadu_ps(row + j), inv));
-  for (; j < visible; ++j) row[j] *= 1.0f / sum;
-  for (; j < n; ++j) row[j] = 0.0f;
-}
-
 // LayerNorm of one row with the scalar version's double-precision statistics
 // and affine step, 8 lanes at a time (it was 1.5% of an fp32 UNet step, 3% of
 // a bf16 one, as scalar loops).
@@ -149,7 +124,9 @@ void channel_sums_avx512(const float* x, int64_t pixels, int64_t channels, doubl
   }
 }
 
-float softmax_exp_row_avx512(float* row, int64_t visible, int64_t n, float scale) {
+// max(row[0..visible)), visible >= 1: the softmax's first pass, also used by
+// the bf16 attention driver on its score chunks.
+float row_max_avx512(const float* row, int64_t visible) {
   __m512 vmax = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
   int64_t j = 0;
   for (; j + 16 <= visible; j += 16) vmax = _mm512_max_ps(vmax, _mm512_loadu_ps(row + j));
@@ -157,10 +134,15 @@ float softmax_exp_row_avx512(float* row, int64_t visible, int64_t n, float scale
     const __mmask16 m = static_cast<__mmask16>((1u << (visible - j)) - 1);
     vmax = _mm512_mask_max_ps(vmax, m, vmax, _mm512_maskz_loadu_ps(m, row + j));
   }
-  const float mx = _mm512_reduce_max_ps(vmax) * scale;
+  return _mm512_reduce_max_ps(vmax);
+}
+
+float softmax_exp_row_avx512(float* row, int64_t visible, int64_t n, float scale) {
+  const float mx = row_max_avx512(row, visible) * scale;
   const __m512 vscale = _mm512_set1_ps(scale), vmx = _mm512_set1_ps(mx);
   __m512 vsum = _mm512_setzero_ps();
-  for (j = 0; j + 16 <= visible; j += 16) {
+  int64_t j = 0;
+  for (; j + 16 <= visible; j += 16) {
     const __m512 e = exp16(_mm512_fmsub_ps(_mm512_loadu_ps(row + j), vscale, vmx));
     _mm512_storeu_ps(row + j, e);
     vsum = _mm512_add_ps(vsum, e);
