@@ -37,6 +37,7 @@ struct BackendOptions {
   size_t device_budget_bytes = 0;   // cap on all device memory the engine allocates (0 = none)
   size_t attention_workspace_bytes = 512u << 20;  // scores of one attention query chunk
   bool bf16_compute = false;        // CPU: attention products in bf16 too (with bf16 weights)
+  bool winograd = true;             // CPU: 3x3 convolutions by Winograd F(4x4, 3x3) where it applies
 };
 
 struct DeviceMemoryReport {

@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "ops/cpu/cpu_ops.h"
 #include "ops/cpu/gemm.h"
+#include "ops/cpu/winograd.h"
 
 namespace sd {
 
@@ -19,7 +20,7 @@ void check_host_f32(const Tensor& t, const char* op) {
 
 class CpuBackend final : public Backend {
  public:
-  explicit CpuBackend(const BackendOptions& options) : bf16_(options.bf16_compute) {}
+  explicit CpuBackend(const BackendOptions& options) : bf16_(options.bf16_compute), winograd_(options.winograd) {}
   const char* name() const override { return "cpu"; }
   Device device() const override { return Device::CPU; }
 
@@ -97,6 +98,8 @@ class CpuBackend final : public Backend {
     }
     if (w.packed.kh == 1 && w.packed.kw == 1 && p.stride == 1 && p.pad_top == 0 && p.pad_left == 0 && p.upsample == 1) {
       gemm_dense(x.data<float>(), g.in_c, g.batch * g.in_h * g.in_w, w.packed, y.data<float>(), w.packed.N, epi);
+    } else if (winograd_ && winograd_applies(g, w.packed)) {
+      winograd_conv(x.data<float>(), g, w.packed, y.data<float>(), epi);
     } else {
       gemm_conv(x.data<float>(), g, w.packed, y.data<float>(), epi);
     }
@@ -223,6 +226,7 @@ class CpuBackend final : public Backend {
   }
 
   bool bf16_ = false;
+  bool winograd_ = true;
 };
 
 }  // namespace

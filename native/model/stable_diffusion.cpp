@@ -30,6 +30,7 @@ StableDiffusion::StableDiffusion(const std::string& checkpoint_path, const Engin
   if (options_.backend == "cpu") {
     BackendOptions cpu;
     cpu.bf16_compute = options_.weight_dtype == DType::BF16;  // bf16 mode: attention in bf16 as well
+    cpu.winograd = options_.winograd;
     backend_ = make_cpu_backend(cpu);
   } else if (options_.backend == "cuda") {
     BackendOptions device;

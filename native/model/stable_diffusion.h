@@ -24,6 +24,7 @@ struct EngineOptions {
   size_t device_budget_bytes = 0;      // CUDA: cap on all device memory (--vram-budget)
   bool half_activations = true;        // CUDA: fp16 activations (false = --no-half)
   int threads = 0;                  // 0 = default
+  bool winograd = true;             // CPU: Winograd 3x3 convolutions (false: the direct sum, for comparisons)
 };
 
 DType parse_weight_dtype(const std::string& name);  // "f32" | "f16" | "bf16"

@@ -1,6 +1,6 @@
 // sd-driver check-ops: the CPU kernels that have several implementations
 // (attention's drivers, convolution over an upsampled input, GroupNorm and
-// its in-place form, LayerNorm) against float64 references or the path they replace, on
+// its in-place form, LayerNorm, the fp32 3x3 convolution, Winograd or direct) against float64 references or the path they replace, on
 // odd shapes that exercise every tile edge. One JSON object per case on
 // stdout; exit 1 if any fails. The tests run it once per instruction-set
 // override (SD_GEMM_KERNEL, SD_AMX) so every driver the CPU has is covered.
@@ -15,6 +15,7 @@
 #include "core/json.h"
 #include "ops/cpu/cpu_ops.h"
 #include "ops/cpu/gemm.h"
+#include "ops/cpu/winograd.h"
 
 namespace sd {
 
@@ -150,6 +151,64 @@ void check_upsampled_conv(bool& all_passed) {
   }
 }
 
+// The fp32 3x3 convolution (Winograd F(4x4, 3x3) where it applies, else the
+// direct one) against float64 sums, with bias and residual. The shapes reach
+// every edge of the Winograd driver: output sizes that are not multiples of 4,
+// two K-blocks (208 channels), a weight group of one panel (80 outputs), a
+// partial block of tiles, an upsampled input, and more tiles than one pass of
+// its transformed-input buffer holds (1024 channels, 60x60). Rounding grows
+// with the channel count; Winograd's was measured at 2-4x the direct sum's
+// (rel_l2 6.1e-6 against 1.7e-6 at 1024 channels).
+void check_conv_f32(bool& all_passed) {
+  struct Case {
+    int64_t batch, h, w, cin, cout, up;
+    DType storage;
+  };
+  const Case cases[] = {{2, 10, 14, 208, 80, 1, DType::F32}, {2, 10, 14, 208, 80, 1, DType::F16},
+                        {2, 5, 7, 64, 48, 2, DType::F16}, {1, 60, 60, 1024, 16, 1, DType::F16}};
+  for (const bool use_winograd : {true, false}) {
+    BackendOptions options;
+    options.winograd = use_winograd;
+    auto backend = make_cpu_backend(options);
+    for (const Case& c : cases) {
+      const int64_t oh = c.h * c.up, ow = c.w * c.up;
+      const std::vector<float> xv = random_values(c.batch * c.h * c.w * c.cin, 21, 1.0f);
+      std::vector<float> wv = random_values(c.cout * c.cin * 9, 22, 0.05f);
+      const std::vector<float> bv = random_values(c.cout, 23, 0.1f);
+      const std::vector<float> rv = random_values(c.batch * oh * ow * c.cout, 24, 1.0f);
+      if (c.storage == DType::F16)
+        for (float& v : wv) v = half_to_float(float_to_half(v));
+      const DeviceWeight w = backend->prepare_weight("w", Tensor::from_floats(wv, {c.cout, c.cin, 3, 3}), WeightKind::Conv, c.storage);
+      const DeviceWeight b = backend->prepare_weight("b", Tensor::from_floats(bv, {c.cout}), WeightKind::Vector, DType::F32);
+      Conv2dParams params = Conv2dParams::same(3);
+      if (c.up > 1) params = params.upsampled(static_cast<int>(c.up));
+      const Tensor residual = Tensor::from_floats(rv, {c.batch, oh, ow, c.cout});
+      const Tensor y = backend->conv2d(Tensor::from_floats(xv, {c.batch, c.h, c.w, c.cin}), w, &b, params, &residual);
+      std::vector<double> want(static_cast<size_t>(c.batch * oh * ow * c.cout));
+      for (int64_t n = 0; n < c.batch; ++n)
+        for (int64_t oy = 0; oy < oh; ++oy)
+          for (int64_t ox = 0; ox < ow; ++ox)
+            for (int64_t co = 0; co < c.cout; ++co) {
+              double acc = bv[static_cast<size_t>(co)];
+              for (int64_t ky = 0; ky < 3; ++ky)
+                for (int64_t kx = 0; kx < 3; ++kx) {
+                  const int64_t iy = oy + ky - 1, ix = ox + kx - 1;
+                  if (iy < 0 || iy >= oh || ix < 0 || ix >= ow) continue;
+                  const float* px = xv.data() + ((n * c.h + iy / c.up) * c.w + ix / c.up) * c.cin;
+                  const float* wp = wv.data() + (co * c.cin * 3 + ky) * 3 + kx;
+                  for (int64_t ci = 0; ci < c.cin; ++ci) acc += static_cast<double>(px[ci]) * wp[ci * 9];
+                }
+              const size_t i = static_cast<size_t>(((n * oh + oy) * ow + ox) * c.cout + co);
+              want[i] = acc + rv[i];
+            }
+      const bool winograd = use_winograd && winograd_enabled();
+      report(all_passed, "conv-f32",
+             concat("3x3 ", c.cin, "->", c.cout, " ", c.batch, "x", c.h, "x", c.w, c.up > 1 ? " x2 " : " ", dtype_name(c.storage)),
+             winograd ? "winograd-f4x4" : gemm_kernel_name(), compare(y.data<float>(), want), winograd ? 1e-5 : 2e-6);
+    }
+  }
+}
+
 // A bf16 convolution against float64 arithmetic on the same bf16-rounded
 // image and kernel, so only the summation order differs. 70 pixels across:
 // 32-row blocks inside the picture read the image in place (AMX), the ones
@@ -273,6 +332,7 @@ int check_ops_main(int, char**) {
   check_attention(all_passed);
   check_upsampled_conv(all_passed);
   check_conv_bf16(all_passed);
+  check_conv_f32(all_passed);
   check_group_norm_consume(all_passed);
   check_group_norm(all_passed);
   check_layer_norm(all_passed);

@@ -9,7 +9,11 @@ namespace {
 struct Counter {
   FlopCount f;
   int64_t batch;
-  void conv(int64_t h, int64_t w, int64_t cin, int64_t cout, int64_t k) { f.conv += 2.0 * batch * h * w * cin * cout * k * k; }
+  void conv(int64_t h, int64_t w, int64_t cin, int64_t cout, int64_t k, bool stride_one = true) {
+    const double flops = 2.0 * batch * h * w * cin * cout * k * k;
+    f.conv += flops;
+    if (k == 3 && stride_one && cin % 16 == 0 && cout % 16 == 0) f.conv3x3 += flops;
+  }
   void linear(int64_t rows, int64_t in, int64_t out) { f.linear += 2.0 * batch * rows * in * out; }
   void attention(int64_t nq, int64_t nk, int64_t width) { f.attention += 4.0 * batch * nq * nk * width; }
 
@@ -59,7 +63,7 @@ FlopCount unet_flops(const UNetConfig& u, int64_t batch, int64_t lh, int64_t lw,
       skips.push_back(ch);
     }
     if (i + 1 < levels) {
-      k.conv(h / 2, w / 2, ch, ch, 3);  // stride 2: output size
+      k.conv(h / 2, w / 2, ch, ch, 3, /*stride_one=*/false);  // stride 2: output size
       h /= 2;
       w /= 2;
       skips.push_back(ch);

@@ -11,7 +11,12 @@ namespace sd {
 
 struct FlopCount {
   double conv = 0, linear = 0, attention = 0;
+  // The part of `conv` in stride-1 3x3 convolutions with channel counts in
+  // multiples of 16: what the CPU's Winograd F(4x4, 3x3) does in a quarter of the multiplications.
+  double conv3x3 = 0;
   double total() const { return conv + linear + attention; }
+  // FLOPs actually executed when those convolutions run as Winograd (its transforms left out).
+  double executed(bool winograd) const { return winograd ? total() - 0.75 * conv3x3 : total(); }
 };
 
 FlopCount unet_flops(const UNetConfig& c, int64_t batch, int64_t latent_h, int64_t latent_w, int64_t context_tokens);

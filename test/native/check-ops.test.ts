@@ -52,7 +52,10 @@ describe('CPU kernel variants against references (sd-driver check-ops)', { timeo
     assert.equal(lines.filter((l) => l.op === 'layer-norm').length, 3);
     assert.equal(lines.filter((l) => l.op === 'group-norm-silu').length, 2);
     assert.equal(lines.filter((l) => l.op === 'conv-bf16').length, 1);
+    // Each shape twice: the default backend (Winograd where it applies) and the direct sum.
+    assert.equal(lines.filter((l) => l.op === 'conv-f32').length, 8);
     if (flags.has('avx512f')) assert.deepEqual(driversOf(lines, 'attention'), new Set(['f32-avx512']));
+    if (flags.has('avx512f')) assert.ok(driversOf(lines, 'conv-f32').has('winograd-f4x4'));
     if (flags.has('amx_bf16') && flags.has('avx512_bf16')) assert.deepEqual(driversOf(lines, 'attention-bf16'), new Set(['bf16-amx']));
   });
 
@@ -66,6 +69,13 @@ describe('CPU kernel variants against references (sd-driver check-ops)', { timeo
       const lines = checkOps({ SD_GEMM_KERNEL: kernel });
       assert.deepEqual(driversOf(lines, 'attention'), new Set(['portable']));
       assert.deepEqual(driversOf(lines, 'attention-bf16'), new Set(['portable']));
+      assert.ok(!driversOf(lines, 'conv-f32').has('winograd-f4x4'), 'Winograd is AVX-512 only');
     });
   }
+
+  it('the direct 3x3 convolution (SD_WINOGRAD=0)', () => {
+    const lines = checkOps({ SD_WINOGRAD: '0' });
+    assert.equal(lines.filter((l) => l.op === 'conv-f32').length, 8);
+    assert.ok(!driversOf(lines, 'conv-f32').has('winograd-f4x4'));
+  });
 });

@@ -29,11 +29,20 @@ describe('conformance fixtures (tiny-sd1)', { timeout: 600_000 }, () => {
   // The code an old laptop without AVX-512 runs (AVX2 micro-kernels, portable
   // element loops), and what a CPU without x86 kernels runs (generic), on this
   // machine through the override, in the driver so the override is read fresh.
-  for (const kernel of ['avx2', 'generic']) {
-    it(`passes every case with SD_GEMM_KERNEL=${kernel}`, () => {
+  // SD_WINOGRAD=0: the direct 3x3 convolution where Winograd would run;
+  // SD_WINOGRAD=1: Winograd on every shape it can do, small ones included.
+  const overrides: Record<string, string>[] = [
+    { SD_GEMM_KERNEL: 'avx2' },
+    { SD_GEMM_KERNEL: 'generic' },
+    { SD_WINOGRAD: '0' },
+    { SD_WINOGRAD: '1' },
+  ];
+  for (const override of overrides) {
+    const [name, value] = Object.entries(override)[0] ?? [];
+    it(`passes every case with ${name}=${value}`, () => {
       const r = spawnSync('build/native/sd-driver', ['conformance', tinyDir], {
         encoding: 'utf8',
-        env: { ...process.env, SD_GEMM_KERNEL: kernel },
+        env: { ...process.env, ...override },
       });
       assert.equal(r.status, 0, r.stdout + r.stderr);
       assert.match(r.stdout, /^66 passed, 0 failed$/m);
