@@ -30,8 +30,8 @@ namespace sd {
 
 #ifdef SD_X86_KERNELS
 void winograd_input_tile_avx512(const float* const* pixels, int64_t channels, float* v, int64_t v_stride);
-void winograd_weights_f32_avx512(const float* w, int64_t tap_stride, int64_t n, float* u, int64_t u_stride);
-void winograd_weights_f16_avx512(const uint16_t* w, int64_t tap_stride, int64_t n, float* u, int64_t u_stride);
+void winograd_weights_f32_avx512(const float* w, int64_t tap_stride, int64_t n, int py, float* u, int64_t u_stride);
+void winograd_weights_f16_avx512(const uint16_t* w, int64_t tap_stride, int64_t n, int py, float* u, int64_t u_stride);
 void winograd_output_tile_avx512(const float* m, int64_t m_stride, int64_t cols, const float* bias,
                                  float* const* out, const float* const* residual);
 #endif
@@ -154,32 +154,35 @@ void winograd_conv(const float* input, const ConvGeometry& g, const PackedWeight
       const int64_t jp0 = grp * 2, np = std::min<int64_t>(2, n_panels - jp0);
       const int64_t width = 2 * nr;  // the product buffer's row length
       thread_local std::vector<float> U, M;
-      U.resize(static_cast<size_t>(kPoints * 2 * kc_max * nr));
+      U.resize(static_cast<size_t>(6 * 2 * kc_max * nr));
       M.resize(static_cast<size_t>(kPoints * block_max * width));
       const float* a_rows[32];
       for (int64_t k0 = 0; k0 < cin; k0 += kc_max) {
         const int64_t kc = std::min(kc_max, cin - k0);
         const int64_t u_stride = 2 * kc * nr;  // per point: np panel slices of [kc][nr]
-        for (int64_t jj = 0; jj < np; ++jj) {
-          const size_t first = static_cast<size_t>(((jp0 + jj) * K + k0) * nr);  // tap 0 of this K-block
-          float* u = U.data() + jj * kc * nr;
-          if (b.dtype == DType::F16)
-            winograd_weights_f16_avx512(reinterpret_cast<const uint16_t*>(panels) + first, cin * nr, kc * nr, u,
-                                        u_stride);
-          else
-            winograd_weights_f32_avx512(reinterpret_cast<const float*>(panels) + first, cin * nr, kc * nr, u,
-                                        u_stride);
-        }
-        for (int p = 0; p < kPoints; ++p) {
-          const float* vp = V + p * count * cin + k0;
-          for (int64_t ir = 0; ir < micro; ++ir) {
-            for (int r = 0; r < mr; ++r) {
-              const int64_t row = r0 + ir * mr + r;
-              a_rows[r] = row < count ? vp + row * cin : zero_row();
+        for (int py = 0; py < 6; ++py) {
+          for (int64_t jj = 0; jj < np; ++jj) {
+            const size_t first = static_cast<size_t>(((jp0 + jj) * K + k0) * nr);  // tap 0 of this K-block
+            float* u = U.data() + jj * kc * nr;
+            if (b.dtype == DType::F16)
+              winograd_weights_f16_avx512(reinterpret_cast<const uint16_t*>(panels) + first, cin * nr, kc * nr, py, u,
+                                          u_stride);
+            else
+              winograd_weights_f32_avx512(reinterpret_cast<const float*>(panels) + first, cin * nr, kc * nr, py, u,
+                                          u_stride);
+          }
+          for (int px = 0; px < 6; ++px) {
+            const int p = py * 6 + px;
+            const float* vp = V + p * count * cin + k0;
+            for (int64_t ir = 0; ir < micro; ++ir) {
+              for (int r = 0; r < mr; ++r) {
+                const int64_t row = r0 + ir * mr + r;
+                a_rows[r] = row < count ? vp + row * cin : zero_row();
+              }
+              float* mp = M.data() + (p * block_max + ir * mr) * width;
+              for (int64_t jj = 0; jj < np; ++jj)
+                kern.f32(kc, a_rows, U.data() + px * u_stride + jj * kc * nr, mp + jj * nr, width, k0 > 0);
             }
-            float* mp = M.data() + (p * block_max + ir * mr) * width;
-            for (int64_t jj = 0; jj < np; ++jj)
-              kern.f32(kc, a_rows, U.data() + p * u_stride + jj * kc * nr, mp + jj * nr, width, k0 > 0);
           }
         }
       }
