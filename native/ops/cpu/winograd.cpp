@@ -23,25 +23,37 @@
 #include <vector>
 
 #include "core/thread_pool.h"
-#include "ops/cpu/cpu_features.h"
 #include "ops/cpu/gemm_kernels.h"
 
 namespace sd {
 
 #ifdef SD_X86_KERNELS
-void winograd_input_tile_avx512(const float* const* pixels, int64_t channels, float* v, int64_t v_stride);
-void winograd_weights_f32_avx512(const float* w, int64_t tap_stride, int64_t n, int py, float* u, int64_t u_stride);
-void winograd_weights_f16_avx512(const uint16_t* w, int64_t tap_stride, int64_t n, int py, float* u, int64_t u_stride);
-void winograd_output_tile_avx512(const float* m, int64_t m_stride, int64_t cols, const float* bias,
-                                 float* const* out, const float* const* residual);
+// isa/winograd_avx512.cpp and isa/winograd_avx2.cpp (winograd_transforms.h)
+#define SD_WINOGRAD_ISA(isa)                                                                                         \
+  void winograd_input_tile_##isa(const float* const* pixels, int64_t channels, float* v, int64_t v_stride);          \
+  void winograd_weights_f32_##isa(const float* w, int64_t tap_stride, int64_t n, int py, float* u, int64_t u_stride); \
+  void winograd_weights_f16_##isa(const uint16_t* w, int64_t tap_stride, int64_t n, int py, float* u,                \
+                                  int64_t u_stride);                                                                 \
+  void winograd_output_tile_##isa(const float* m, int64_t m_stride, int64_t cols, const float* bias,                 \
+                                  float* const* out, const float* const* residual);
+SD_WINOGRAD_ISA(avx512)
+SD_WINOGRAD_ISA(avx2)
+#undef SD_WINOGRAD_ISA
 #endif
 
 namespace {
 
 constexpr int kPoints = 36;
-constexpr int64_t kMaxKC = 192;        // a K-block's U slices (2 panels x kc x 32 fp32) stay within L1 per point
-constexpr int kMicroPanelsPerBlock = 7;
+constexpr int64_t kMaxKC = 192;  // a K-block's U slices (2 panels x kc x nr fp32) stay within L1 per point
+constexpr int64_t kTilesPerBlock = 98;  // rows of one task's products: 36 x 98 x 2 panels stay in L2
 constexpr size_t kVBufferBytes = size_t(24) << 20;
+
+struct Transforms {
+  void (*input_tile)(const float* const*, int64_t, float*, int64_t);
+  void (*weights_f32)(const float*, int64_t, int64_t, int, float*, int64_t);
+  void (*weights_f16)(const uint16_t*, int64_t, int64_t, int, float*, int64_t);
+  void (*output_tile)(const float*, int64_t, int64_t, const float*, float* const*, const float* const*);
+};
 
 enum class Mode { Off, Auto, Always };
 
@@ -56,17 +68,23 @@ Mode mode() {
   return m;
 }
 
-// The transforms are AVX-512 only; with SD_GEMM_KERNEL=avx2|generic (or a CPU
-// without AVX-512) the direct convolution runs.
-bool available() {
+// The transforms of the GEMM kernel's instruction set (AVX-512 or AVX2), or
+// nullptr with the generic kernel: then the direct convolution runs.
+const Transforms* transforms() {
 #ifdef SD_X86_KERNELS
-  static const bool yes = [] {
-    const GemmMicroKernel& k = active_gemm_kernel();
-    return cpu_features().avx512f && k.mr == 14 && k.nr == 32 && std::string(k.name).rfind("avx512", 0) == 0;
+  static const Transforms avx512{winograd_input_tile_avx512, winograd_weights_f32_avx512, winograd_weights_f16_avx512,
+                                 winograd_output_tile_avx512};
+  static const Transforms avx2{winograd_input_tile_avx2, winograd_weights_f32_avx2, winograd_weights_f16_avx2,
+                               winograd_output_tile_avx2};
+  static const Transforms* chosen = [] {
+    const std::string name = active_gemm_kernel().name;
+    if (name.rfind("avx512", 0) == 0) return &avx512;
+    if (name.rfind("avx2", 0) == 0) return &avx2;
+    return static_cast<const Transforms*>(nullptr);
   }();
-  return yes;
+  return chosen;
 #else
-  return false;
+  return nullptr;
 #endif
 }
 
@@ -77,7 +95,7 @@ const float* zero_row() {
 
 }  // namespace
 
-bool winograd_enabled() { return mode() != Mode::Off && available(); }
+bool winograd_enabled() { return mode() != Mode::Off && transforms() != nullptr; }
 
 bool winograd_applies(const ConvGeometry& g, const PackedWeight& b) {
   if (!winograd_enabled()) return false;
@@ -87,8 +105,9 @@ bool winograd_applies(const ConvGeometry& g, const PackedWeight& b) {
                      !b.pairs && (b.dtype == DType::F32 || b.dtype == DType::F16);
   if (!shape) return false;
   if (mode() == Mode::Always) return true;
-  // Measured with `sd-driver bench-ops conv` (2 cores, fp16 weights): 2.1-2.6x at
-  // 64x64 to 16x16, 1.45x even for 1280 channels at 8x8 with batch 2.
+  // Measured with `sd-driver bench-ops conv` (2 cores, fp16 weights), AVX-512:
+  // 2.1-2.6x at 64x64 to 16x16, 1.45x even for 1280 channels at 8x8 with
+  // batch 2; AVX2: 2.9-3.6x, and 1.9x at 8x8.
   return g.batch * g.out_h * g.out_w >= 128 && g.in_c >= 32;
 }
 
@@ -96,6 +115,7 @@ void winograd_conv(const float* input, const ConvGeometry& g, const PackedWeight
                    const GemmEpilogue& epi) {
 #ifdef SD_X86_KERNELS
   SD_CHECK(winograd_applies(g, b), "internal: Winograd asked for a convolution it cannot do");
+  const Transforms& xf = *transforms();
   const GemmMicroKernel& kern = active_gemm_kernel();
   const int mr = kern.mr, nr = kern.nr;
   const int64_t cin = g.in_c, N = b.N, K = b.K, up = g.upsample;
@@ -107,7 +127,7 @@ void winograd_conv(const float* input, const ConvGeometry& g, const PackedWeight
 
   // Tiles per pass: as many as V's buffer holds, in whole blocks of micro-panels.
   const int64_t per_tile = kPoints * cin;
-  const int64_t block_max = int64_t(mr) * kMicroPanelsPerBlock;
+  const int64_t block_max = kTilesPerBlock / mr * mr;
   int64_t pass = std::max<int64_t>(mr, static_cast<int64_t>(kVBufferBytes / 4) / per_tile / mr * mr);
   pass = std::min(pass, tiles);
   const size_t v_floats = std::max(kVBufferBytes / 4, static_cast<size_t>(pass * per_tile));
@@ -141,7 +161,7 @@ void winograd_conv(const float* input, const ConvGeometry& g, const PackedWeight
                 patch[i * 6 + j] = inside ? input + ((n * g.in_h + y / up) * g.in_w + x / up) * cin : nullptr;
               }
             }
-            winograd_input_tile_avx512(patch, cin, V + t * cin, count * cin);
+            xf.input_tile(patch, cin, V + t * cin, count * cin);
           }
         },
         8);
@@ -156,7 +176,7 @@ void winograd_conv(const float* input, const ConvGeometry& g, const PackedWeight
       thread_local std::vector<float> U, M;
       U.resize(static_cast<size_t>(6 * 2 * kc_max * nr));
       M.resize(static_cast<size_t>(kPoints * block_max * width));
-      const float* a_rows[32];
+      const float* a_rows[64];
       for (int64_t k0 = 0; k0 < cin; k0 += kc_max) {
         const int64_t kc = std::min(kc_max, cin - k0);
         const int64_t u_stride = 2 * kc * nr;  // per point: np panel slices of [kc][nr]
@@ -165,10 +185,10 @@ void winograd_conv(const float* input, const ConvGeometry& g, const PackedWeight
             const size_t first = static_cast<size_t>(((jp0 + jj) * K + k0) * nr);  // tap 0 of this K-block
             float* u = U.data() + jj * kc * nr;
             if (b.dtype == DType::F16)
-              winograd_weights_f16_avx512(reinterpret_cast<const uint16_t*>(panels) + first, cin * nr, kc * nr, py, u,
+              xf.weights_f16(reinterpret_cast<const uint16_t*>(panels) + first, cin * nr, kc * nr, py, u,
                                           u_stride);
             else
-              winograd_weights_f32_avx512(reinterpret_cast<const float*>(panels) + first, cin * nr, kc * nr, py, u,
+              xf.weights_f32(reinterpret_cast<const float*>(panels) + first, cin * nr, kc * nr, py, u,
                                           u_stride);
           }
           for (int px = 0; px < 6; ++px) {
@@ -202,7 +222,7 @@ void winograd_conv(const float* input, const ConvGeometry& g, const PackedWeight
             res[i * 4 + j] = inside && epi.residual ? epi.residual + pixel * epi.ldr + n0 : nullptr;
           }
         }
-        winograd_output_tile_avx512(M.data() + r * width, block_max * width, cols, epi.bias ? epi.bias + n0 : nullptr,
+        xf.output_tile(M.data() + r * width, block_max * width, cols, epi.bias ? epi.bias + n0 : nullptr,
                                     out, epi.residual ? res : nullptr);
       }
     });
