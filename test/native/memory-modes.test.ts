@@ -74,8 +74,11 @@ describe('tiled VAE decoding', () => {
             diff2 += (tiled.data[i]! - whole.data[i]!) ** 2;
             ref2 += whole.data[i]! ** 2;
           }
-          // Same arithmetic up to summation order of the GroupNorm statistics.
-          assert.ok(Math.sqrt(diff2 / ref2) < 1e-6, `${h}x${w} tile ${tilePixels}: rel_l2 ${Math.sqrt(diff2 / ref2)}`);
+          // Same arithmetic up to rounding: the GroupNorm statistics' summation
+          // order, and the Winograd convolutions' rounding, which depends on where
+          // their 4x4 output blocks fall and so moves with the tiles (measured
+          // 4.7e-6; a wrong halo row shows as 1e-3 and more).
+          assert.ok(Math.sqrt(diff2 / ref2) < 2e-5, `${h}x${w} tile ${tilePixels}: rel_l2 ${Math.sqrt(diff2 / ref2)}`);
         }
       }
     } finally {

@@ -108,7 +108,9 @@ bool winograd_applies(const ConvGeometry& g, const PackedWeight& b) {
   // Measured with `sd-driver bench-ops conv` (2 cores, fp16 weights), AVX-512:
   // 2.1-2.6x at 64x64 to 16x16, 1.45x even for 1280 channels at 8x8 with
   // batch 2; AVX2: 2.9-3.6x, and 1.9x at 8x8.
-  return g.batch * g.out_h * g.out_w >= 128 && g.in_c >= 32;
+  // Decided per picture, never by the batch: a seed's picture must not change
+  // with the batch it is generated in.
+  return g.out_h * g.out_w >= 64 && g.in_c >= 32;
 }
 
 void winograd_conv(const float* input, const ConvGeometry& g, const PackedWeight& b, float* c,
