@@ -4,8 +4,10 @@
 // odd shapes that exercise every tile edge. One JSON object per case on
 // stdout; exit 1 if any fails. The tests run it once per instruction-set
 // override (SD_GEMM_KERNEL, SD_AMX) so every driver the CPU has is covered.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
@@ -15,6 +17,7 @@
 #include "core/json.h"
 #include "ops/cpu/cpu_ops.h"
 #include "ops/cpu/gemm.h"
+#include "ops/cpu/vec_dispatch.h"
 #include "ops/cpu/winograd.h"
 
 namespace sd {
@@ -302,6 +305,41 @@ void check_group_norm(bool& all_passed) {
   }
 }
 
+// The exp-based element loops (AVX-512, AVX2+FMA or scalar, whichever this
+// CPU and SD_GEMM_KERNEL pick) against libm in double, over lengths that end
+// in every partial vector and inputs from the saturated ends to zero.
+void check_element_loops(bool& all_passed) {
+  const char* driver = std::getenv("SD_GEMM_KERNEL") ? std::getenv("SD_GEMM_KERNEL") : "best";
+  for (const int64_t n : {int64_t{1}, int64_t{7}, int64_t{13}, int64_t{1000}}) {
+    std::vector<float> x = random_values(n, 31, 4.0f);
+    if (n > 2) x[0] = -30.0f, x[1] = 25.0f;
+    std::vector<float> gate = random_values(n, 32, 3.0f), y(static_cast<size_t>(n));
+    std::vector<double> want(static_cast<size_t>(n));
+    const auto gelu = [](double v) { return 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0))); };
+    silu_rows(x.data(), y.data(), n);
+    for (int64_t i = 0; i < n; ++i) want[static_cast<size_t>(i)] = x[static_cast<size_t>(i)] / (1.0 + std::exp(-double{x[static_cast<size_t>(i)]}));
+    report(all_passed, "silu", concat(n), driver, compare(y.data(), want), 1e-6);
+    gelu_rows(x.data(), y.data(), n);
+    for (int64_t i = 0; i < n; ++i) want[static_cast<size_t>(i)] = gelu(x[static_cast<size_t>(i)]);
+    // For negative inputs 1 + erf(x) cancels: up to ~2e-6 relative on a single
+    // value, the same in the scalar formula (vec_math.h).
+    report(all_passed, "gelu", concat(n), driver, compare(y.data(), want), 5e-6);
+    geglu_row(x.data(), gate.data(), y.data(), n);
+    for (int64_t i = 0; i < n; ++i) want[static_cast<size_t>(i)] = x[static_cast<size_t>(i)] * gelu(gate[static_cast<size_t>(i)]);
+    report(all_passed, "geglu", concat(n), driver, compare(y.data(), want), 5e-6);
+    // Softmax over the first n - 2 entries of a row of n (the rest masked to 0).
+    const int64_t visible = std::max<int64_t>(1, n - 2);
+    std::vector<float> row = x;
+    softmax_row(row.data(), visible, n, 0.125f);
+    double mx = -1e300, sum = 0;
+    for (int64_t i = 0; i < visible; ++i) mx = std::max(mx, 0.125 * x[static_cast<size_t>(i)]);
+    for (int64_t i = 0; i < visible; ++i) sum += std::exp(0.125 * x[static_cast<size_t>(i)] - mx);
+    for (int64_t i = 0; i < n; ++i)
+      want[static_cast<size_t>(i)] = i < visible ? std::exp(0.125 * x[static_cast<size_t>(i)] - mx) / sum : 0.0;
+    report(all_passed, "softmax", concat(n), driver, compare(row.data(), want), 1e-6);
+  }
+}
+
 // LayerNorm (vectorised where the CPU allows) against float64 arithmetic,
 // on widths with and without a partial last vector.
 void check_layer_norm(bool& all_passed) {
@@ -336,6 +374,7 @@ int check_ops_main(int, char**) {
   check_group_norm_consume(all_passed);
   check_group_norm(all_passed);
   check_layer_norm(all_passed);
+  check_element_loops(all_passed);
   return all_passed ? 0 : 1;
 }
 

@@ -54,6 +54,7 @@ describe('CPU kernel variants against references (sd-driver check-ops)', { timeo
     assert.equal(lines.filter((l) => l.op === 'conv-bf16').length, 1);
     // Each shape twice: the default backend (Winograd where it applies) and the direct sum.
     assert.equal(lines.filter((l) => l.op === 'conv-f32').length, 8);
+    for (const op of ['silu', 'gelu', 'geglu', 'softmax']) assert.equal(lines.filter((l) => l.op === op).length, 4, op);
     if (flags.has('avx512f')) assert.deepEqual(driversOf(lines, 'attention'), new Set(['f32-avx512']));
     if (flags.has('avx512f')) assert.ok(driversOf(lines, 'conv-f32').has('winograd-f4x4'));
     if (flags.has('amx_bf16') && flags.has('avx512_bf16')) assert.deepEqual(driversOf(lines, 'attention-bf16'), new Set(['bf16-amx']));

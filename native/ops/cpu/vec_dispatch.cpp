@@ -19,6 +19,11 @@ void silu_avx512(const float* x, float* y, int64_t n);
 void gelu_avx512(const float* x, float* y, int64_t n);
 void geglu_row_avx512(const float* a, const float* gate, float* out, int64_t f);
 void scale_shift_silu_avx512(const float* x, float* y, const float* scale, const float* shift, int64_t channels, bool silu);
+float softmax_exp_row_avx2(float* row, int64_t visible, int64_t n, float scale);
+void silu_avx2(const float* x, float* y, int64_t n);
+void gelu_avx2(const float* x, float* y, int64_t n);
+void geglu_row_avx2(const float* a, const float* gate, float* out, int64_t f);
+void scale_shift_silu_avx2(const float* x, float* y, const float* scale, const float* shift, int64_t channels, bool silu);
 #endif
 
 namespace {
@@ -36,11 +41,25 @@ bool use_avx512() {
   return false;
 #endif
 }
+// AVX2 + FMA (every x86 CPU of the last decade without AVX-512, and this
+// machine under SD_GEMM_KERNEL=avx2); SD_GEMM_KERNEL=generic keeps the scalar loops.
+bool use_avx2() {
+#ifdef SD_X86_KERNELS
+  static const bool yes = [] {
+    const char* forced = std::getenv("SD_GEMM_KERNEL");
+    return cpu_features().avx2 && cpu_features().fma && std::string(forced ? forced : "") != "generic";
+  }();
+  return yes;
+#else
+  return false;
+#endif
+}
 }  // namespace
 
 float softmax_exp_row(float* row, int64_t visible, int64_t n, float scale) {
 #ifdef SD_X86_KERNELS
   if (use_avx512()) return softmax_exp_row_avx512(row, visible, n, scale);
+  if (use_avx2()) return softmax_exp_row_avx2(row, visible, n, scale);
 #endif
   float mx = -std::numeric_limits<float>::infinity();
   for (int64_t j = 0; j < visible; ++j) mx = std::max(mx, row[j]);
@@ -93,6 +112,7 @@ void layer_norm_row(const float* x, float* y, int64_t n, const float* gamma, con
 void silu_rows(const float* x, float* y, int64_t n) {
 #ifdef SD_X86_KERNELS
   if (use_avx512()) return silu_avx512(x, y, n);
+  if (use_avx2()) return silu_avx2(x, y, n);
 #endif
   for (int64_t i = 0; i < n; ++i) y[i] = silu(x[i]);
 }
@@ -100,6 +120,7 @@ void silu_rows(const float* x, float* y, int64_t n) {
 void gelu_rows(const float* x, float* y, int64_t n) {
 #ifdef SD_X86_KERNELS
   if (use_avx512()) return gelu_avx512(x, y, n);
+  if (use_avx2()) return gelu_avx2(x, y, n);
 #endif
   for (int64_t i = 0; i < n; ++i) y[i] = gelu_erf(x[i]);
 }
@@ -107,6 +128,7 @@ void gelu_rows(const float* x, float* y, int64_t n) {
 void geglu_row(const float* a, const float* gate, float* out, int64_t f) {
 #ifdef SD_X86_KERNELS
   if (use_avx512()) return geglu_row_avx512(a, gate, out, f);
+  if (use_avx2()) return geglu_row_avx2(a, gate, out, f);
 #endif
   for (int64_t i = 0; i < f; ++i) out[i] = a[i] * gelu_erf(gate[i]);
 }
@@ -114,6 +136,7 @@ void geglu_row(const float* a, const float* gate, float* out, int64_t f) {
 void scale_shift_silu(const float* x, float* y, const float* scale, const float* shift, int64_t channels, bool apply_silu) {
 #ifdef SD_X86_KERNELS
   if (use_avx512()) return scale_shift_silu_avx512(x, y, scale, shift, channels, apply_silu);
+  if (use_avx2()) return scale_shift_silu_avx2(x, y, scale, shift, channels, apply_silu);
 #endif
   for (int64_t c = 0; c < channels; ++c) {
     const float v = x[c] * scale[c] + shift[c];

@@ -1,5 +1,5 @@
-// The element loops that use exp: AVX-512 when the CPU has it, otherwise the
-// portable scalar versions (same formulas, vec_math.h).
+// The element loops that use exp: AVX-512 when the CPU has it, AVX2 + FMA
+// otherwise, else the portable scalar versions (same formulas, vec_math.h).
 #pragma once
 
 #include <cstdint>
