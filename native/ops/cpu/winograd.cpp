@@ -9,9 +9,9 @@
 //   no page is mapped again from step to step, and RSS grows by that block).
 // - The transformed weights U are never stored whole: 36 x Cin x Cout fp32 is
 //   8x the fp16 weights (236 MB for a 1280x1280 kernel). Each task computes
-//   U for its two weight panels and one K-block from the packed weights (9 tap
-//   slices, read once per task), straight into L2, and runs all 36 products
-//   against it.
+//   U from the packed weights' 9 tap slices for its two weight panels, one
+//   K-block and one row of 6 points at a time, straight into L2, and runs
+//   those 6 products against it before the next row.
 // - A task is (block of tiles, two weight panels): its 36 partial products
 //   stay in a thread-local buffer until the output transform writes pixels.
 #include "ops/cpu/winograd.h"
@@ -132,13 +132,14 @@ void winograd_conv(const float* input, const ConvGeometry& g, const PackedWeight
   const int64_t block_max = kTilesPerBlock / mr * mr;
   int64_t pass = std::max<int64_t>(mr, static_cast<int64_t>(kVBufferBytes / 4) / per_tile / mr * mr);
   pass = std::min(pass, tiles);
+  // One micro-panel of tiles may not fit for thousands of channels: then the buffer grows.
   const size_t v_floats = std::max(kVBufferBytes / 4, static_cast<size_t>(pass * per_tile));
   Tensor v_buffer = Tensor::host({static_cast<int64_t>(v_floats)}, DType::F32);
   float* V = v_buffer.data<float>();
   const uint8_t* panels = static_cast<const uint8_t*>(b.panels.raw());
   ThreadPool& pool = compute_pool();
 
-  // Output pixel (or nullptr past the image's edge) of tile t, row i, column j.
+  // Tile t's picture in the batch and its top-left output pixel.
   auto tile_origin = [&](int64_t t, int64_t& n, int64_t& y0, int64_t& x0) {
     x0 = (t % tiles_w) * 4;
     const int64_t rest = t / tiles_w;
@@ -187,11 +188,9 @@ void winograd_conv(const float* input, const ConvGeometry& g, const PackedWeight
             const size_t first = static_cast<size_t>(((jp0 + jj) * K + k0) * nr);  // tap 0 of this K-block
             float* u = U.data() + jj * kc * nr;
             if (b.dtype == DType::F16)
-              xf.weights_f16(reinterpret_cast<const uint16_t*>(panels) + first, cin * nr, kc * nr, py, u,
-                                          u_stride);
+              xf.weights_f16(reinterpret_cast<const uint16_t*>(panels) + first, cin * nr, kc * nr, py, u, u_stride);
             else
-              xf.weights_f32(reinterpret_cast<const float*>(panels) + first, cin * nr, kc * nr, py, u,
-                                          u_stride);
+              xf.weights_f32(reinterpret_cast<const float*>(panels) + first, cin * nr, kc * nr, py, u, u_stride);
           }
           for (int px = 0; px < 6; ++px) {
             const int p = py * 6 + px;
