@@ -120,6 +120,7 @@ void winograd_conv(const float* input, const ConvGeometry& g, const PackedWeight
   const Transforms& xf = *transforms();
   const GemmMicroKernel& kern = active_gemm_kernel();
   const int mr = kern.mr, nr = kern.nr;
+  SD_CHECK(b.nr == nr, "weight was packed for another kernel");
   const int64_t cin = g.in_c, N = b.N, K = b.K, up = g.upsample;
   const int64_t src_h = g.in_h * up, src_w = g.in_w * up;
   const int64_t tiles_h = (g.out_h + 3) / 4, tiles_w = (g.out_w + 3) / 4;
