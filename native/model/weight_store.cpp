@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/thread_pool.h"
+
 namespace sd {
 
 WeightStore WeightStore::load(const Checkpoint& ckpt, DType storage, const std::vector<std::string>& prefixes,
@@ -19,12 +21,24 @@ WeightStore WeightStore::load(const Checkpoint& ckpt, DType storage, const std::
   }
   LoadProgress p;
   p.tensors_total = wanted.size();
-  for (const StoredTensor* t : wanted) {
-    Tensor converted = ckpt.read(*t, storage);
-    p.bytes_done += converted.nbytes();
-    store.put(t->name, std::move(converted));
-    ++p.tensors_done;
-    if (progress) progress(p);
+  // Tensors are read and converted a few per thread at a time (the readers
+  // are safe for concurrent reads; each thread's pages are its own); the
+  // store and the progress callback are touched by the calling thread only.
+  ThreadPool& pool = compute_pool();
+  const size_t batch = static_cast<size_t>(4 * pool.size());
+  std::vector<Tensor> converted;
+  for (size_t b0 = 0; b0 < wanted.size(); b0 += batch) {
+    const size_t n = std::min(batch, wanted.size() - b0);
+    converted.assign(n, Tensor());
+    pool.run(static_cast<int64_t>(n), [&](int64_t i) {
+      converted[static_cast<size_t>(i)] = ckpt.read(*wanted[b0 + static_cast<size_t>(i)], storage);
+    });
+    for (size_t i = 0; i < n; ++i) {
+      p.bytes_done += converted[i].nbytes();
+      store.put(wanted[b0 + i]->name, std::move(converted[i]));
+      ++p.tensors_done;
+      if (progress) progress(p);
+    }
   }
   return store;
 }
