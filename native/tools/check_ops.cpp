@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
@@ -305,11 +304,11 @@ void check_group_norm(bool& all_passed) {
   }
 }
 
-// The exp-based element loops (AVX-512, AVX2+FMA or scalar, whichever this
-// CPU and SD_GEMM_KERNEL pick) against libm in double, over lengths that end
+// The exp-based element loops (AVX-512, AVX2+FMA or scalar: the instruction
+// set of the GEMM kernel in use) against libm in double, over lengths that end
 // in every partial vector and inputs from the saturated ends to zero.
 void check_element_loops(bool& all_passed) {
-  const char* driver = std::getenv("SD_GEMM_KERNEL") ? std::getenv("SD_GEMM_KERNEL") : "best";
+  const char* driver = gemm_kernel_name();  // the element loops follow the GEMM kernel's instruction set
   for (const int64_t n : {int64_t{1}, int64_t{7}, int64_t{13}, int64_t{1000}}) {
     std::vector<float> x = random_values(n, 31, 4.0f);
     if (n > 2) x[0] = -30.0f, x[1] = 25.0f;

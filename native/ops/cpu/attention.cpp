@@ -16,7 +16,6 @@
 #include "core/half.h"
 #include "core/thread_pool.h"
 #include "ops/cpu/attention_layout.h"
-#include "ops/cpu/cpu_features.h"
 #include "ops/cpu/cpu_ops.h"
 #include "ops/cpu/gemm.h"
 #include "ops/cpu/gemm_kernels.h"
@@ -279,7 +278,7 @@ Driver choose_driver(bool bf16) {
   const GemmMicroKernel& kern = active_gemm_kernel();
   if (bf16 && kern.bf16_dot != nullptr && kern.to_bf16 != nullptr && kern.nr == kPanel)
     return kern.amx_32x32 != nullptr ? Driver::Bf16Amx : Driver::Bf16Dot;
-  if (!bf16 && kern.nr == kPanel && kern.mr <= 14 && cpu_features().avx512f) return Driver::F32Avx512;
+  if (!bf16 && kern.isa == KernelIsa::Avx512) return Driver::F32Avx512;
 #else
   (void)bf16;
 #endif

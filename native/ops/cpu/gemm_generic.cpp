@@ -77,7 +77,7 @@ const GemmMicroKernel& choose() {
 }  // namespace
 
 const GemmMicroKernel& generic_gemm_kernel() {
-  static const GemmMicroKernel k{"generic 4x16", kMR, kNR, kernel_f32, kernel_f16, kernel_bf16, nullptr, nullptr, nullptr};
+  static const GemmMicroKernel k{"generic 4x16", KernelIsa::Generic, kMR, kNR, kernel_f32, kernel_f16, kernel_bf16, nullptr, nullptr, nullptr};
   return k;
 }
 

@@ -10,8 +10,14 @@
 
 namespace sd {
 
+// The instruction set a kernel is built for. Code with its own vector loops
+// (element loops, Winograd's transforms) follows the kernel in use, so a CPU
+// and the SD_GEMM_KERNEL override choose one instruction set for everything.
+enum class KernelIsa { Generic, Avx2, Avx512 };
+
 struct GemmMicroKernel {
   const char* name;
+  KernelIsa isa;
   int mr;
   int nr;
   void (*f32)(int64_t kc, const float* const* a, const float* bp, float* c, int64_t ldc, bool accumulate);

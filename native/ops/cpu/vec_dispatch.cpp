@@ -2,11 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <limits>
-#include <string>
 
-#include "ops/cpu/cpu_features.h"
+#include "ops/cpu/gemm_kernels.h"
 #include "ops/cpu/vec_math.h"
 
 namespace sd {
@@ -27,32 +25,15 @@ void scale_shift_silu_avx2(const float* x, float* y, const float* scale, const f
 #endif
 
 namespace {
+// The GEMM kernel's instruction set: SD_GEMM_KERNEL=avx2|generic (the tests'
+// way to run an old laptop's code paths here) moves the element loops too.
 bool use_avx512() {
-#ifdef SD_X86_KERNELS
-  // SD_GEMM_KERNEL=avx2|generic stands for a CPU without AVX-512 (the tests'
-  // way to run an old laptop's code paths here): the element loops follow it.
-  static const bool yes = [] {
-    const char* forced = std::getenv("SD_GEMM_KERNEL");
-    const std::string kernel = forced ? forced : "";
-    return cpu_features().avx512f && kernel != "avx2" && kernel != "generic";
-  }();
+  static const bool yes = active_gemm_kernel().isa == KernelIsa::Avx512;
   return yes;
-#else
-  return false;
-#endif
 }
-// AVX2 + FMA (every x86 CPU of the last decade without AVX-512, and this
-// machine under SD_GEMM_KERNEL=avx2); SD_GEMM_KERNEL=generic keeps the scalar loops.
 bool use_avx2() {
-#ifdef SD_X86_KERNELS
-  static const bool yes = [] {
-    const char* forced = std::getenv("SD_GEMM_KERNEL");
-    return cpu_features().avx2 && cpu_features().fma && std::string(forced ? forced : "") != "generic";
-  }();
+  static const bool yes = active_gemm_kernel().isa == KernelIsa::Avx2;
   return yes;
-#else
-  return false;
-#endif
 }
 }  // namespace
 

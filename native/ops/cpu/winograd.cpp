@@ -18,28 +18,14 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <cstring>
 #include <string>
 #include <vector>
 
 #include "core/thread_pool.h"
 #include "ops/cpu/gemm_kernels.h"
+#include "ops/cpu/winograd_kernels.h"
 
 namespace sd {
-
-#ifdef SD_X86_KERNELS
-// isa/winograd_avx512.cpp and isa/winograd_avx2.cpp (winograd_transforms.h)
-#define SD_WINOGRAD_ISA(isa)                                                                                         \
-  void winograd_input_tile_##isa(const float* const* pixels, int64_t channels, float* v, int64_t v_stride);          \
-  void winograd_weights_f32_##isa(const float* w, int64_t tap_stride, int64_t n, int py, float* u, int64_t u_stride); \
-  void winograd_weights_f16_##isa(const uint16_t* w, int64_t tap_stride, int64_t n, int py, float* u,                \
-                                  int64_t u_stride);                                                                 \
-  void winograd_output_tile_##isa(const float* m, int64_t m_stride, int64_t cols, const float* bias,                 \
-                                  float* const* out, const float* const* residual);
-SD_WINOGRAD_ISA(avx512)
-SD_WINOGRAD_ISA(avx2)
-#undef SD_WINOGRAD_ISA
-#endif
 
 namespace {
 
@@ -47,13 +33,6 @@ constexpr int kPoints = 36;
 constexpr int64_t kMaxKC = 192;  // a K-block's U slices (2 panels x kc x nr fp32) stay within L1 per point
 constexpr int64_t kTilesPerBlock = 98;  // rows of one task's products: 36 x 98 x 2 panels stay in L2
 constexpr size_t kVBufferBytes = size_t(24) << 20;
-
-struct Transforms {
-  void (*input_tile)(const float* const*, int64_t, float*, int64_t);
-  void (*weights_f32)(const float*, int64_t, int64_t, int, float*, int64_t);
-  void (*weights_f16)(const uint16_t*, int64_t, int64_t, int, float*, int64_t);
-  void (*output_tile)(const float*, int64_t, int64_t, const float*, float* const*, const float* const*);
-};
 
 enum class Mode { Off, Auto, Always };
 
@@ -68,24 +47,17 @@ Mode mode() {
   return m;
 }
 
-// The transforms of the GEMM kernel's instruction set (AVX-512 or AVX2), or
-// nullptr with the generic kernel: then the direct convolution runs.
-const Transforms* transforms() {
+// The transforms of the GEMM kernel's instruction set, or nullptr with the
+// generic kernel: then the direct convolution runs.
+const WinogradTransforms* transforms() {
 #ifdef SD_X86_KERNELS
-  static const Transforms avx512{winograd_input_tile_avx512, winograd_weights_f32_avx512, winograd_weights_f16_avx512,
-                                 winograd_output_tile_avx512};
-  static const Transforms avx2{winograd_input_tile_avx2, winograd_weights_f32_avx2, winograd_weights_f16_avx2,
-                               winograd_output_tile_avx2};
-  static const Transforms* chosen = [] {
-    const std::string name = active_gemm_kernel().name;
-    if (name.rfind("avx512", 0) == 0) return &avx512;
-    if (name.rfind("avx2", 0) == 0) return &avx2;
-    return static_cast<const Transforms*>(nullptr);
-  }();
-  return chosen;
-#else
-  return nullptr;
+  switch (active_gemm_kernel().isa) {
+    case KernelIsa::Avx512: return &winograd_transforms_avx512();
+    case KernelIsa::Avx2: return &winograd_transforms_avx2();
+    default: break;
+  }
 #endif
+  return nullptr;
 }
 
 const float* zero_row() {
@@ -117,7 +89,7 @@ void winograd_conv(const float* input, const ConvGeometry& g, const PackedWeight
                    const GemmEpilogue& epi) {
 #ifdef SD_X86_KERNELS
   SD_CHECK(winograd_applies(g, b), "internal: Winograd asked for a convolution it cannot do");
-  const Transforms& xf = *transforms();
+  const WinogradTransforms& xf = *transforms();
   const GemmMicroKernel& kern = active_gemm_kernel();
   const int mr = kern.mr, nr = kern.nr;
   SD_CHECK(b.nr == nr, "weight was packed for another kernel");

@@ -75,7 +75,7 @@ void kernel_bf16(int64_t kc, const float* const* ap, const uint16_t* bp, float* 
 }  // namespace
 
 const GemmMicroKernel& avx2_gemm_kernel() {
-  static const GemmMicroKernel k{"avx2 6x16", kMR, kNR, kernel_f32, kernel_f16, kernel_bf16, nullptr, nullptr, nullptr};
+  static const GemmMicroKernel k{"avx2 6x16", KernelIsa::Avx2, kMR, kNR, kernel_f32, kernel_f16, kernel_bf16, nullptr, nullptr, nullptr};
   return k;
 }
 

@@ -82,7 +82,7 @@ void widen_f16(const uint16_t* src, float* dst, int64_t n) {
 }  // namespace
 
 const GemmMicroKernel& avx512_gemm_kernel() {
-  static const GemmMicroKernel k{"avx512 14x32", kMR, kNR, kernel_f32, kernel_f16, kernel_bf16, nullptr, nullptr, nullptr, widen_f16};
+  static const GemmMicroKernel k{"avx512 14x32", KernelIsa::Avx512, kMR, kNR, kernel_f32, kernel_f16, kernel_bf16, nullptr, nullptr, nullptr, widen_f16};
   return k;
 }
 

@@ -18,19 +18,6 @@ struct Ymm {
 };
 }  // namespace
 
-void winograd_input_tile_avx2(const float* const* pixels, int64_t channels, float* v, int64_t v_stride) {
-  winograd::input_tile<Ymm>(pixels, channels, v, v_stride);
-}
-void winograd_weights_f32_avx2(const float* w, int64_t tap_stride, int64_t n, int py, float* u, int64_t u_stride) {
-  winograd::weights<Ymm>(w, tap_stride, n, py, u, u_stride);
-}
-void winograd_weights_f16_avx2(const uint16_t* w, int64_t tap_stride, int64_t n, int py, float* u,
-                                 int64_t u_stride) {
-  winograd::weights<Ymm>(w, tap_stride, n, py, u, u_stride);
-}
-void winograd_output_tile_avx2(const float* m, int64_t m_stride, int64_t cols, const float* bias,
-                                 float* const* out, const float* const* residual) {
-  winograd::output_tile<Ymm>(m, m_stride, cols, bias, out, residual);
-}
+const WinogradTransforms& winograd_transforms_avx2() { return winograd::transforms<Ymm>(); }
 
 }  // namespace sd

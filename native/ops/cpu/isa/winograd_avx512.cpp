@@ -18,19 +18,6 @@ struct Zmm {
 };
 }  // namespace
 
-void winograd_input_tile_avx512(const float* const* pixels, int64_t channels, float* v, int64_t v_stride) {
-  winograd::input_tile<Zmm>(pixels, channels, v, v_stride);
-}
-void winograd_weights_f32_avx512(const float* w, int64_t tap_stride, int64_t n, int py, float* u, int64_t u_stride) {
-  winograd::weights<Zmm>(w, tap_stride, n, py, u, u_stride);
-}
-void winograd_weights_f16_avx512(const uint16_t* w, int64_t tap_stride, int64_t n, int py, float* u,
-                                 int64_t u_stride) {
-  winograd::weights<Zmm>(w, tap_stride, n, py, u, u_stride);
-}
-void winograd_output_tile_avx512(const float* m, int64_t m_stride, int64_t cols, const float* bias,
-                                 float* const* out, const float* const* residual) {
-  winograd::output_tile<Zmm>(m, m_stride, cols, bias, out, residual);
-}
+const WinogradTransforms& winograd_transforms_avx512() { return winograd::transforms<Zmm>(); }
 
 }  // namespace sd

@@ -16,6 +16,8 @@
 
 #include <cstdint>
 
+#include "ops/cpu/winograd_kernels.h"
+
 namespace sd {
 namespace {
 namespace winograd {
@@ -86,8 +88,6 @@ void weights_row(const W* w, int64_t tap_stride, int64_t n, float* u, int64_t u_
   }
 }
 
-// 9 taps of a weight panel slice (n values each, tap t at w + t * tap_stride)
-// -> the 6 transformed slices of row `py` at u + px * u_stride.
 template <typename Vec, typename W>
 void weights(const W* w, int64_t tap_stride, int64_t n, int py, float* u, int64_t u_stride) {
   switch (py) {
@@ -100,8 +100,6 @@ void weights(const W* w, int64_t tap_stride, int64_t n, int py, float* u, int64_
   }
 }
 
-// One tile: 36 input pixels (nullptr = zero padding) of `channels` floats ->
-// the 36 transformed rows at v + p * v_stride.
 template <typename Vec>
 void input_tile(const float* const* pixels, int64_t channels, float* v, int64_t v_stride) {
   for (int64_t c = 0; c < channels; c += Vec::lanes) {
@@ -123,8 +121,6 @@ void input_tile(const float* const* pixels, int64_t channels, float* v, int64_t 
   }
 }
 
-// One tile's 36 product rows (m + p * m_stride, `cols` floats) -> 16 output
-// pixels (out[i], nullptr past the image's edge), + bias + residual[i] when given.
 template <typename Vec>
 void output_tile(const float* m, int64_t m_stride, int64_t cols, const float* bias, float* const* out,
                  const float* const* residual) {
@@ -149,6 +145,13 @@ void output_tile(const float* m, int64_t m_stride, int64_t cols, const float* bi
       }
     }
   }
+}
+
+// The table an instruction-set file hands to the driver.
+template <typename Vec>
+const WinogradTransforms& transforms() {
+  static const WinogradTransforms t{input_tile<Vec>, weights<Vec, float>, weights<Vec, uint16_t>, output_tile<Vec>};
+  return t;
 }
 
 }  // namespace winograd
