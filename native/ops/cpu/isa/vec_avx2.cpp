@@ -7,53 +7,38 @@
 #include <cstdint>
 #include <limits>
 
+#include "ops/cpu/isa/simd_math.h"
+
 namespace sd {
 
 namespace {
 
-inline __m256 set(float v) { return _mm256_set1_ps(v); }
+struct Ymm {
+  using T = __m256;
+  static T set(float v) { return _mm256_set1_ps(v); }
+  static T zero() { return _mm256_setzero_ps(); }
+  static T add(T a, T b) { return _mm256_add_ps(a, b); }
+  static T sub(T a, T b) { return _mm256_sub_ps(a, b); }
+  static T mul(T a, T b) { return _mm256_mul_ps(a, b); }
+  static T div(T a, T b) { return _mm256_div_ps(a, b); }
+  static T min(T a, T b) { return _mm256_min_ps(a, b); }
+  static T max(T a, T b) { return _mm256_max_ps(a, b); }
+  static T fmadd(T a, T b, T c) { return _mm256_fmadd_ps(a, b, c); }
+  static T fnmadd(T a, T b, T c) { return _mm256_fnmadd_ps(a, b, c); }
+  static T round(T a) { return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  static T abs(T a) { return _mm256_andnot_ps(set(-0.0f), a); }
+  // 2^n built in the exponent field: n >= -126 after exp's clamp, so it is a normal number.
+  static T scale_pow2(T p, T n) {
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23)));
+  }
+  // r >= 0 here: the sign of x onto r.
+  static T odd(T r, T x) { return _mm256_or_ps(r, _mm256_and_ps(set(-0.0f), x)); }
+};
 
-inline __m256 exp8(__m256 x) {
-  x = _mm256_max_ps(set(-87.3365f), _mm256_min_ps(set(88.7228f), x));
-  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, set(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(n, set(0.693359375f), x);
-  r = _mm256_fnmadd_ps(n, set(-2.12194440e-4f), r);
-  __m256 p = set(1.9875691500e-4f);
-  p = _mm256_fmadd_ps(p, r, set(1.3981999507e-3f));
-  p = _mm256_fmadd_ps(p, r, set(8.3334519073e-3f));
-  p = _mm256_fmadd_ps(p, r, set(4.1665795894e-2f));
-  p = _mm256_fmadd_ps(p, r, set(1.6666665459e-1f));
-  p = _mm256_fmadd_ps(p, r, set(5.0000001201e-1f));
-  p = _mm256_fmadd_ps(_mm256_mul_ps(p, r), r, _mm256_add_ps(r, set(1.0f)));
-  // 2^n built in the exponent field: n >= -126 after the clamp, so it is a normal number.
-  const __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-  return _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
-}
-
-inline __m256 silu8(__m256 x) { return _mm256_div_ps(x, _mm256_add_ps(set(1.0f), exp8(_mm256_sub_ps(_mm256_setzero_ps(), x)))); }
-
-inline __m256 erf8(__m256 x) {
-  const __m256 z = _mm256_andnot_ps(set(-0.0f), x);
-  const __m256 t = _mm256_div_ps(set(1.0f), _mm256_fmadd_ps(set(0.5f), z, set(1.0f)));
-  __m256 q = set(0.17087277f);
-  q = _mm256_fmadd_ps(q, t, set(-0.82215223f));
-  q = _mm256_fmadd_ps(q, t, set(1.48851587f));
-  q = _mm256_fmadd_ps(q, t, set(-1.13520398f));
-  q = _mm256_fmadd_ps(q, t, set(0.27886807f));
-  q = _mm256_fmadd_ps(q, t, set(-0.18628806f));
-  q = _mm256_fmadd_ps(q, t, set(0.09678418f));
-  q = _mm256_fmadd_ps(q, t, set(0.37409196f));
-  q = _mm256_fmadd_ps(q, t, set(1.00002368f));
-  const __m256 poly = _mm256_fmadd_ps(q, t, _mm256_sub_ps(_mm256_mul_ps(_mm256_sub_ps(_mm256_setzero_ps(), z), z), set(1.26551223f)));
-  const __m256 r = _mm256_sub_ps(set(1.0f), _mm256_mul_ps(t, exp8(poly)));
-  // erf is odd: the sign of x onto r.
-  return _mm256_or_ps(r, _mm256_and_ps(set(-0.0f), x));
-}
-
-inline __m256 gelu8(__m256 x) {
-  const __m256 e = erf8(_mm256_mul_ps(x, set(0.70710678118654752f)));
-  return _mm256_mul_ps(_mm256_mul_ps(set(0.5f), x), _mm256_add_ps(set(1.0f), e));
-}
+inline __m256 set(float v) { return Ymm::set(v); }
+inline __m256 exp8(__m256 x) { return simd::exp<Ymm>(x); }
+inline __m256 silu8(__m256 x) { return simd::silu<Ymm>(x); }
+inline __m256 gelu8(__m256 x) { return simd::gelu<Ymm>(x); }
 
 inline float horizontal_max(__m256 v) {
   __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));

@@ -9,55 +9,35 @@
 #include <cstdint>
 #include <limits>
 
+#include "ops/cpu/isa/simd_math.h"
 #include "ops/cpu/vec_math.h"
 
 namespace sd {
 
 namespace {
 
-inline __m512 exp16(__m512 x) {
-  x = _mm512_max_ps(_mm512_set1_ps(-87.3365f), _mm512_min_ps(_mm512_set1_ps(88.7228f), x));
-  const __m512 t = _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f));
-  const __m512 n = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-  p = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-  // p * 2^n in one instruction; exact, as multiplying by the built power of two was (n >= -126 after the clamp).
-  return _mm512_scalef_ps(p, n);
-}
+struct Zmm {
+  using T = __m512;
+  static T set(float v) { return _mm512_set1_ps(v); }
+  static T zero() { return _mm512_setzero_ps(); }
+  static T add(T a, T b) { return _mm512_add_ps(a, b); }
+  static T sub(T a, T b) { return _mm512_sub_ps(a, b); }
+  static T mul(T a, T b) { return _mm512_mul_ps(a, b); }
+  static T div(T a, T b) { return _mm512_div_ps(a, b); }
+  static T min(T a, T b) { return _mm512_min_ps(a, b); }
+  static T max(T a, T b) { return _mm512_max_ps(a, b); }
+  static T fmadd(T a, T b, T c) { return _mm512_fmadd_ps(a, b, c); }
+  static T fnmadd(T a, T b, T c) { return _mm512_fnmadd_ps(a, b, c); }
+  static T round(T a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  static T abs(T a) { return _mm512_abs_ps(a); }
+  // One instruction; exact, as multiplying by the built power of two was.
+  static T scale_pow2(T p, T n) { return _mm512_scalef_ps(p, n); }
+  static T odd(T r, T x) { return _mm512_mask_sub_ps(r, _mm512_cmp_ps_mask(x, zero(), _CMP_LT_OQ), zero(), r); }
+};
 
-inline __m512 silu16(__m512 x) {
-  return _mm512_div_ps(x, _mm512_add_ps(_mm512_set1_ps(1.0f), exp16(_mm512_sub_ps(_mm512_setzero_ps(), x))));
-}
-
-inline __m512 erf16(__m512 x) {
-  const __m512 z = _mm512_abs_ps(x);
-  const __m512 t = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_fmadd_ps(_mm512_set1_ps(0.5f), z, _mm512_set1_ps(1.0f)));
-  __m512 q = _mm512_set1_ps(0.17087277f);
-  q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(-0.82215223f));
-  q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(1.48851587f));
-  q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(-1.13520398f));
-  q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(0.27886807f));
-  q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(-0.18628806f));
-  q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(0.09678418f));
-  q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(0.37409196f));
-  q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(1.00002368f));
-  const __m512 poly = _mm512_fmadd_ps(q, t, _mm512_sub_ps(_mm512_mul_ps(_mm512_sub_ps(_mm512_setzero_ps(), z), z), _mm512_set1_ps(1.26551223f)));
-  const __m512 r = _mm512_sub_ps(_mm512_set1_ps(1.0f), _mm512_mul_ps(t, exp16(poly)));
-  const __mmask16 neg = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
-  return _mm512_mask_sub_ps(r, neg, _mm512_setzero_ps(), r);
-}
-
-inline __m512 gelu16(__m512 x) {
-  const __m512 e = erf16(_mm512_mul_ps(x, _mm512_set1_ps(0.70710678118654752f)));
-  return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), x), _mm512_add_ps(_mm512_set1_ps(1.0f), e));
-}
+inline __m512 exp16(__m512 x) { return simd::exp<Zmm>(x); }
+inline __m512 silu16(__m512 x) { return simd::silu<Zmm>(x); }
+inline __m512 gelu16(__m512 x) { return simd::gelu<Zmm>(x); }
 
 }  // namespace
 
