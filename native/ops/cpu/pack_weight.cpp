@@ -51,9 +51,8 @@ void source_row(const Tensor& w, int64_t n, int64_t K, std::vector<float>& out) 
 // The common case, weights already in the storage type (fp16 checkpoints
 // stored as fp16) and no k pairs: the values are moved as they are. Going
 // through float and back gave the same bits at a third of the load's CPU time.
-// Source row n is [ci][tap] (taps = 1 for a linear layer); k = tap * cin + ci.
 template <typename E>
-void pack_same_type(const Tensor& w, PackedWeight& p, int64_t cin, int64_t taps) {
+void move_values(const Tensor& w, PackedWeight& p, int64_t cin, int64_t taps) {
   const E* src = static_cast<const E*>(w.raw());
   E* dst = static_cast<E*>(p.panels.raw());
   const int64_t K = p.K, nr = p.nr;
@@ -65,11 +64,24 @@ void pack_same_type(const Tensor& w, PackedWeight& p, int64_t cin, int64_t taps)
   }
 }
 
-bool packs_as_is(const Tensor& w, const PackedWeight& p) { return w.dtype() == p.dtype && !p.pairs; }
-
-void pack_as_is(const Tensor& w, PackedWeight& p, int64_t cin, int64_t taps) {
-  if (dtype_size(p.dtype) == 4) pack_same_type<uint32_t>(w, p, cin, taps);
-  else pack_same_type<uint16_t>(w, p, cin, taps);
+// Fills the panels from w [N, cin * taps], each row [ci][tap] (taps = 1 for a
+// linear layer); the A side walks channels fastest within a tap, so element
+// (ci, tap) goes to k = tap * cin + ci.
+void fill_panels(const Tensor& w, PackedWeight& p, int64_t cin, int64_t taps) {
+  if (w.dtype() == p.dtype && !p.pairs) {
+    if (dtype_size(p.dtype) == 4) move_values<uint32_t>(w, p, cin, taps);
+    else move_values<uint16_t>(w, p, cin, taps);
+    return;
+  }
+  std::vector<float> row;
+  for (int64_t n = 0; n < p.N; ++n) {
+    source_row(w, n, p.K, row);
+    const int64_t jp = n / p.nr, j = n % p.nr;
+    for (int64_t ci = 0; ci < cin; ++ci)
+      for (int64_t t = 0; t < taps; ++t)
+        store_as(p.dtype, p.panels.raw(), panel_index(p.K, p.nr, p.pairs, jp, t * cin + ci, j),
+                 row[static_cast<size_t>(ci * taps + t)]);
+  }
 }
 
 }  // namespace
@@ -78,17 +90,7 @@ PackedWeight pack_linear_weight(const Tensor& w, DType storage) {
   SD_CHECK(w.ndim() == 2, "linear weight must be [out, in], got ", w.describe());
   const int64_t N = w.dim(0), K = w.dim(1);
   PackedWeight p = make_panels(K, N, storage, true, K % 32 == 0);
-  if (packs_as_is(w, p)) {
-    pack_as_is(w, p, K, 1);
-    return p;
-  }
-  std::vector<float> row;
-  for (int64_t n = 0; n < N; ++n) {
-    source_row(w, n, K, row);
-    const int64_t jp = n / p.nr, j = n % p.nr;
-    for (int64_t k = 0; k < K; ++k)
-      store_as(storage, p.panels.raw(), panel_index(p.K, p.nr, p.pairs, jp, k, j), row[static_cast<size_t>(k)]);
-  }
+  fill_panels(w, p, K, 1);
   return p;
 }
 
@@ -101,22 +103,7 @@ PackedWeight pack_conv_weight(const Tensor& w, DType storage) {
   p.kh = static_cast<int>(kh);
   p.kw = static_cast<int>(kw);
   p.cin = static_cast<int>(cin);
-  if (packs_as_is(w, p)) {
-    pack_as_is(w, p, cin, taps);
-    return p;
-  }
-  std::vector<float> row;
-  for (int64_t n = 0; n < N; ++n) {
-    source_row(w, n, K, row);  // [ci][ky][kx]
-    const int64_t jp = n / p.nr, j = n % p.nr;
-    for (int64_t ci = 0; ci < cin; ++ci) {
-      for (int64_t t = 0; t < taps; ++t) {
-        const int64_t k = t * cin + ci;  // the A side walks channels fastest within a tap
-        store_as(storage, p.panels.raw(), panel_index(p.K, p.nr, p.pairs, jp, k, j),
-                 row[static_cast<size_t>(ci * taps + t)]);
-      }
-    }
-  }
+  fill_panels(w, p, cin, taps);
   return p;
 }
 
