@@ -153,6 +153,30 @@ void check_upsampled_conv(bool& all_passed) {
   }
 }
 
+// A 3x3 "same" convolution of x [batch, h, w, cin] (read upsampled by `up`,
+// nearest) with kernel wv [cout, cin, 3, 3], summed in double.
+std::vector<double> reference_conv3x3(const std::vector<float>& xv, const std::vector<float>& wv, int64_t batch,
+                                      int64_t h, int64_t w, int64_t cin, int64_t cout, int64_t up) {
+  const int64_t oh = h * up, ow = w * up;
+  std::vector<double> out(static_cast<size_t>(batch * oh * ow * cout), 0.0);
+  for (int64_t n = 0; n < batch; ++n)
+    for (int64_t oy = 0; oy < oh; ++oy)
+      for (int64_t ox = 0; ox < ow; ++ox)
+        for (int64_t co = 0; co < cout; ++co) {
+          double acc = 0;
+          for (int64_t ky = 0; ky < 3; ++ky)
+            for (int64_t kx = 0; kx < 3; ++kx) {
+              const int64_t iy = oy + ky - 1, ix = ox + kx - 1;
+              if (iy < 0 || iy >= oh || ix < 0 || ix >= ow) continue;
+              const float* px = xv.data() + ((n * h + iy / up) * w + ix / up) * cin;
+              const float* wp = wv.data() + (co * cin * 3 + ky) * 3 + kx;
+              for (int64_t ci = 0; ci < cin; ++ci) acc += static_cast<double>(px[ci]) * wp[ci * 9];
+            }
+          out[static_cast<size_t>(((n * oh + oy) * ow + ox) * cout + co)] = acc;
+        }
+  return out;
+}
+
 // The fp32 3x3 convolution (Winograd F(4x4, 3x3) where it applies, else the
 // direct one) against float64 sums, with bias and residual. The shapes reach
 // every edge of the Winograd driver: output sizes that are not multiples of 4,
@@ -186,23 +210,8 @@ void check_conv_f32(bool& all_passed) {
       if (c.up > 1) params = params.upsampled(static_cast<int>(c.up));
       const Tensor residual = Tensor::from_floats(rv, {c.batch, oh, ow, c.cout});
       const Tensor y = backend->conv2d(Tensor::from_floats(xv, {c.batch, c.h, c.w, c.cin}), w, &b, params, &residual);
-      std::vector<double> want(static_cast<size_t>(c.batch * oh * ow * c.cout));
-      for (int64_t n = 0; n < c.batch; ++n)
-        for (int64_t oy = 0; oy < oh; ++oy)
-          for (int64_t ox = 0; ox < ow; ++ox)
-            for (int64_t co = 0; co < c.cout; ++co) {
-              double acc = bv[static_cast<size_t>(co)];
-              for (int64_t ky = 0; ky < 3; ++ky)
-                for (int64_t kx = 0; kx < 3; ++kx) {
-                  const int64_t iy = oy + ky - 1, ix = ox + kx - 1;
-                  if (iy < 0 || iy >= oh || ix < 0 || ix >= ow) continue;
-                  const float* px = xv.data() + ((n * c.h + iy / c.up) * c.w + ix / c.up) * c.cin;
-                  const float* wp = wv.data() + (co * c.cin * 3 + ky) * 3 + kx;
-                  for (int64_t ci = 0; ci < c.cin; ++ci) acc += static_cast<double>(px[ci]) * wp[ci * 9];
-                }
-              const size_t i = static_cast<size_t>(((n * oh + oy) * ow + ox) * c.cout + co);
-              want[i] = acc + rv[i];
-            }
+      std::vector<double> want = reference_conv3x3(xv, wv, c.batch, c.h, c.w, c.cin, c.cout, c.up);
+      for (size_t i = 0; i < want.size(); ++i) want[i] += bv[i % static_cast<size_t>(c.cout)] + double{rv[i]};
       const bool winograd = use_winograd && winograd_enabled();
       report(all_passed, "conv-f32",
              concat("3x3 ", c.cin, "->", c.cout, " ", c.batch, "x", c.h, "x", c.w, c.up > 1 ? " x2 " : " ", dtype_name(c.storage)),
@@ -225,22 +234,7 @@ void check_conv_bf16(bool& all_passed) {
   for (float& v : wv) v = bf16_to_float(float_to_bf16(v));
   const DeviceWeight weight = backend->prepare_weight("w", Tensor::from_floats(wv, {cout, cin, 3, 3}), WeightKind::Conv, DType::BF16);
   const Tensor y = backend->conv2d(Tensor::from_floats(xv, {batch, h, w, cin}), weight, nullptr, Conv2dParams::same(3));
-  std::vector<double> want(static_cast<size_t>(batch * h * w * cout), 0.0);
-  for (int64_t n = 0; n < batch; ++n)
-    for (int64_t oy = 0; oy < h; ++oy)
-      for (int64_t ox = 0; ox < w; ++ox)
-        for (int64_t co = 0; co < cout; ++co) {
-          double acc = 0;
-          for (int64_t ky = 0; ky < 3; ++ky)
-            for (int64_t kx = 0; kx < 3; ++kx) {
-              const int64_t iy = oy + ky - 1, ix = ox + kx - 1;
-              if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
-              for (int64_t ci = 0; ci < cin; ++ci)
-                acc += static_cast<double>(xv[static_cast<size_t>(((n * h + iy) * w + ix) * cin + ci)]) *
-                       wv[static_cast<size_t>(((co * cin + ci) * 3 + ky) * 3 + kx)];
-            }
-          want[static_cast<size_t>(((n * h + oy) * w + ox) * cout + co)] = acc;
-        }
+  const std::vector<double> want = reference_conv3x3(xv, wv, batch, h, w, cin, cout, 1);
   report(all_passed, "conv-bf16", "3x3 64->40 9x70", gemm_kernel_name(), compare(y.data<float>(), want), 1e-6);
 }
 
