@@ -9,7 +9,6 @@
 #include <sys/mman.h>
 #endif
 
-
 namespace sd {
 
 namespace {

@@ -4,7 +4,6 @@
 #include <mutex>
 
 #include "core/thread_pool.h"
-
 #include "model/config.h"
 
 namespace sd {
