@@ -92,6 +92,13 @@ int bench_model_main(int argc, char** argv) {
   // can pass 100%; the executed_* fields count what was multiplied.
   const bool winograd = options.backend == "cpu" && options.weight_dtype != DType::BF16 && winograd_enabled();
   report.set("convolution_3x3", Json::string(winograd ? "winograd-f4x4" : "direct"));
+  // `prefix` names the JSON key and the printed line (e.g. "unet_cfg_step_512").
+  const auto report_executed = [&](const std::string& prefix, const char* label, const FlopCount& f, double seconds) {
+    if (!winograd) return;
+    report.set(prefix + "_executed_gflop", Json::number(f.winograd_executed() / 1e9));
+    std::printf("%s: 3x3 convolutions (%.0f GFLOP) by Winograd F(4x4, 3x3): %.0f GFLOP executed -> %.1f GFLOP/s\n", label,
+                f.conv3x3 / 1e9, f.winograd_executed() / 1e9, f.winograd_executed() / seconds / 1e9);
+  };
   report.set("cpu_features", Json::string(cpu_features().summary()));
 
   double peak_gflops = 0;
@@ -155,11 +162,7 @@ int bench_model_main(int argc, char** argv) {
     report.set(concat("unet_cfg_step_", size, "_gflop"), Json::number(flops.total() / 1e9));
     std::printf("unet CFG step %dx%d: %.0f GFLOP (conv %.0f, linear %.0f, attention %.0f) -> %.1f GFLOP/s\n", size, size,
                 flops.total() / 1e9, flops.conv / 1e9, flops.linear / 1e9, flops.attention / 1e9, flops.total() / step / 1e9);
-    if (winograd) {
-      report.set(concat("unet_cfg_step_", size, "_executed_gflop"), Json::number(flops.executed(true) / 1e9));
-      std::printf("unet CFG step %dx%d: 3x3 convolutions (%.0f GFLOP) by Winograd F(4x4, 3x3): %.0f GFLOP executed -> %.1f GFLOP/s\n",
-                  size, size, flops.conv3x3 / 1e9, flops.executed(true) / 1e9, flops.executed(true) / step / 1e9);
-    }
+    report_executed(concat("unet_cfg_step_", size), concat("unet CFG step ", size, "x", size).c_str(), flops, step);
     if (!efficiencies.empty()) {
       const double eff = median(efficiencies);
       if (size == sizes.front()) report.set("efficiency", Json::number(eff));
@@ -191,11 +194,7 @@ int bench_model_main(int argc, char** argv) {
     const FlopCount vf = vae_decoder_flops(cfg.vae, 1, size / 8, size / 8);
     report.set(concat("vae_decode_", size, "_gflop"), Json::number(vf.total() / 1e9));
     std::printf("vae decoder %dx%d: %.0f GFLOP -> %.1f GFLOP/s\n", size, size, vf.total() / 1e9, vf.total() / vae_s / 1e9);
-    if (winograd) {
-      report.set(concat("vae_decode_", size, "_executed_gflop"), Json::number(vf.executed(true) / 1e9));
-      std::printf("vae decoder %dx%d: 3x3 convolutions (%.0f GFLOP) by Winograd F(4x4, 3x3): %.0f GFLOP executed -> %.1f GFLOP/s\n",
-                  size, size, vf.conv3x3 / 1e9, vf.executed(true) / 1e9, vf.executed(true) / vae_s / 1e9);
-    }
+    report_executed(concat("vae_decode_", size), concat("vae decoder ", size, "x", size).c_str(), vf, vae_s);
     if (ceiling > 0) {
       report.set(concat("vae_decode_", size, "_efficiency"), Json::number(vf.total() / vae_s / 1e9 / ceiling));
       std::printf("vae decode %dx%d: %.1f %% of the ceiling measured just before\n", size, size,

@@ -16,7 +16,7 @@ struct FlopCount {
   double conv3x3 = 0;
   double total() const { return conv + linear + attention; }
   // FLOPs actually executed when those convolutions run as Winograd (its transforms left out).
-  double executed(bool winograd) const { return winograd ? total() - 0.75 * conv3x3 : total(); }
+  double winograd_executed() const { return total() - 0.75 * conv3x3; }
 };
 
 FlopCount unet_flops(const UNetConfig& c, int64_t batch, int64_t latent_h, int64_t latent_w, int64_t context_tokens);

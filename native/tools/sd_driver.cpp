@@ -49,7 +49,7 @@ int usage() {
                "       sd-driver bench-ops [FILTER] [f16|f32|bf16]\n"
                "       sd-driver check-ops                   (CPU kernel variants against references)\n"
                "       sd-driver generate MODEL [options]    (sd-driver generate for the list)\n"
-               "       sd-driver compare-precision MODEL     (bf16 mode against the exact path)\n"
+               "       sd-driver compare-precision MODEL     (Winograd and bf16 against the direct sums)\n"
                "       sd-driver sampler-replay DIR\n"
                "       sd-driver sample --spec FILE|-\n"
                "       sd-driver inspect FILE [--verify] [--dtype f32|f16|bf16] [--list]\n"
