@@ -26,8 +26,9 @@ describe('conformance fixtures (tiny-sd1)', { timeout: 600_000 }, () => {
     });
   }
 
-  // The code an old laptop without AVX-512 runs (AVX2 micro-kernels, portable
-  // element loops), and what a CPU without x86 kernels runs (generic), on this
+  // The code an old laptop without AVX-512 runs (AVX2 micro-kernels, element
+  // loops and Winograd transforms), and what a CPU without x86 kernels runs
+  // (generic, scalar loops, direct convolutions), on this
   // machine through the override, in the driver so the override is read fresh.
   // SD_WINOGRAD=0: the direct 3x3 convolution where Winograd would run;
   // SD_WINOGRAD=1: Winograd on every shape it can do, small ones included.
